@@ -1,0 +1,26 @@
+# Two entry points (see README): `make demo` and `make test`. Each creates
+# .venv on first use and installs the pinned packages into it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint clean-venv
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e '.[embed,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/skinmap demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)
+	$(BIN)/sqlfluff lint dbt_project/models sql
+
+clean-venv:
+	rm -rf $(VENV)

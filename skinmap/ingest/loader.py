@@ -1,0 +1,347 @@
+"""Load one dataset (metadata file + image folder) into the atlas, idempotently.
+
+Rows already in the atlas (same dataset and key) are skipped, so a second run
+adds nothing and an interrupted run resumes. Nothing is lost silently: an
+unreadable image or a missing file becomes a quarantined image row with its
+reason; an unusable field value becomes unknown with an `atlas.ingest_issue`
+row; an unmapped column is reported once per dataset.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from tqdm import tqdm
+
+from skinmap import harmonise
+from skinmap.db import connect
+from skinmap.hashing import ImageFingerprint, UnreadableImage, fingerprint
+from skinmap.ingest.mapping import MODALITIES, Mapping, MappingError
+
+BATCH_ROWS = 1000
+PARALLEL_MIN_IMAGES = 400
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did; printed by `skinmap ingest` and kept in atlas.ingest_run."""
+
+    dataset: str
+    rows_read: int = 0
+    loaded: int = 0
+    already_present: int = 0
+    quarantined: Counter = field(default_factory=Counter)
+    issues: Counter = field(default_factory=Counter)
+    unknown_fields: Counter = field(default_factory=Counter)
+    unknown_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def n_quarantined(self) -> int:
+        return sum(self.quarantined.values())
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.dataset}: {self.rows_read} rows read, {self.loaded} loaded "
+            f"({self.loaded - self.n_quarantined} ok, {self.n_quarantined} quarantined), "
+            f"{self.already_present} already in the atlas, {self.seconds:.1f} s"
+        ]
+        out += [f"  quarantined: {n} x {reason}" for reason, n in self.quarantined.most_common()]
+        out += [f"  issue: {n} x {reason}" for reason, n in self.issues.most_common()]
+        if self.unknown_columns:
+            out.append(f"  unknown columns (not mapped, not ignored): {', '.join(self.unknown_columns)}")
+        if self.unknown_fields:
+            known = ", ".join(f"{f} {n}" for f, n in sorted(self.unknown_fields.items()))
+            out.append(f"  unknown values among new ok images: {known}")
+        return out
+
+
+@dataclass
+class _Row:
+    row_number: int
+    key: str
+    values: dict[str, str]
+    path: Path | None = None
+    fingerprint: ImageFingerprint | None = None
+    quarantine_reason: str | None = None
+    harmonised: dict[str, Any] = field(default_factory=dict)
+    problems: list[tuple[str, str | None, str]] = field(default_factory=list)  # (column, raw, reason)
+
+
+def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[dict[str, str]]]:
+    if not mapping.metadata_path.is_file():
+        raise MappingError(f"metadata file {mapping.metadata_path} does not exist")
+    handle = mapping.metadata_path.open(newline="", encoding="utf-8-sig")  # utf-8-sig drops a BOM
+    reader = csv.DictReader(handle, delimiter=mapping.delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = sorted({c for c in mapping.columns.values() if c not in header})
+    if missing:
+        handle.close()
+        raise MappingError(
+            f"column(s) {missing} named in the mapping are not in {mapping.metadata_path.name}; "
+            f"its columns are: {', '.join(header)}"
+        )
+
+    def rows() -> Iterator[dict[str, str]]:
+        with handle:
+            for raw in reader:
+                yield {k: (v or "").strip() for k, v in raw.items() if k is not None}
+
+    return header, rows()
+
+
+def _fingerprint_path(path: Path) -> tuple[ImageFingerprint | None, str | None]:
+    try:
+        return fingerprint(path.read_bytes()), None
+    except FileNotFoundError:
+        return None, "missing file"
+    except UnreadableImage:
+        return None, "corrupt image"
+    except OSError as exc:
+        return None, f"unreadable file: {exc.strerror}"
+
+
+def _fingerprints(paths: list[Path], workers: int, progress: bool) -> Iterable[tuple[ImageFingerprint | None, str | None]]:
+    bar = dict(total=len(paths), desc="fingerprint", unit="img", disable=not progress, leave=False)
+    if workers > 1 and len(paths) >= PARALLEL_MIN_IMAGES:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield from tqdm(pool.map(_fingerprint_path, paths, chunksize=32), **bar)
+    else:
+        yield from tqdm(map(_fingerprint_path, paths), **bar)
+
+
+def _mapped(row: _Row, mapping: Mapping, name: str) -> str | None:
+    column = mapping.columns.get(name)
+    if column is None:
+        return None
+    raw = row.values.get(column, "")
+    return mapping.values.get(name, {}).get(raw.lower(), raw)
+
+
+def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
+    h = row.harmonised
+
+    def take(name: str, parsed: harmonise.Parsed) -> Any:
+        if parsed.problem:
+            row.problems.append((mapping.columns[name], row.values.get(mapping.columns[name]), parsed.problem))
+        return parsed.value
+
+    fitz_raw = _mapped(row, mapping, "fitzpatrick")
+    fitz = take("fitzpatrick", harmonise.fitzpatrick(fitz_raw)) if fitz_raw is not None else None
+    h.update(fitzpatrick_raw=fitz_raw or None, fitzpatrick_type=fitz, fitzpatrick_group=harmonise.fitzpatrick_group(fitz))
+    age_raw = _mapped(row, mapping, "age")
+    age = take("age", harmonise.age_years(age_raw)) if age_raw is not None else None
+    h.update(age_raw=age_raw or None, age_years=age, age_bin=harmonise.age_bin(age))
+    sex_raw = _mapped(row, mapping, "sex")
+    h.update(sex_raw=sex_raw or None, sex=take("sex", harmonise.sex(sex_raw)) if sex_raw is not None else None)
+    country_raw = _mapped(row, mapping, "country")
+    code, continent = (take("country", harmonise.country(country_raw)) if country_raw is not None else None) or (None, None)
+    h.update(country_raw=country_raw or None, country_code=code, continent=continent)
+    site_raw = _mapped(row, mapping, "body_site")
+    region, side = (take("body_site", harmonise.body_region(site_raw)) if site_raw is not None else None) or (None, None)
+    h.update(body_site_raw=site_raw or None, body_region=region, laterality=side)
+    dx_raw = _mapped(row, mapping, "diagnosis")
+    h.update(diagnosis_raw=dx_raw or None, diagnosis=take("diagnosis", harmonise.diagnosis(dx_raw)) if dx_raw is not None else None)
+
+    year_raw = _mapped(row, mapping, "release_year")
+    year = dataset_year
+    if year_raw:
+        if year_raw.isdigit() and 1900 <= int(year_raw) <= 2100:
+            year = int(year_raw)
+        else:
+            row.problems.append((mapping.columns["release_year"], year_raw, "not a release year; dataset year used"))
+    modality = _mapped(row, mapping, "modality") or mapping.dataset.modality
+    if modality not in MODALITIES:
+        row.problems.append((mapping.columns["modality"], modality, "unknown modality; dataset modality used"))
+        modality = mapping.dataset.modality
+    h.update(release_year=year, modality=modality,
+             patient_id=_mapped(row, mapping, "patient_id") or None,
+             lesion_id=_mapped(row, mapping, "lesion_id") or None)
+
+
+def _image_path(row: _Row, mapping: Mapping) -> Path | None:
+    if mapping.images_dir is None:
+        return None
+    if mapping.file_template:
+        try:
+            name = mapping.file_template.format(**row.values)
+        except (KeyError, IndexError, ValueError):
+            return None
+    else:
+        name = row.values.get(mapping.columns["file"], "")
+    return (mapping.images_dir / name) if name else None
+
+
+def _upsert_dataset(conn, mapping: Mapping) -> int:
+    d = mapping.dataset
+    return conn.execute(
+        """
+        insert into atlas.dataset (slug, name, release_year, modality, licence, source_url, origin_country)
+        values (%s, %s, %s, %s, %s, %s, %s)
+        on conflict (slug) do update set
+            name = excluded.name,
+            release_year = coalesce(excluded.release_year, atlas.dataset.release_year),
+            modality = excluded.modality,
+            licence = coalesce(excluded.licence, atlas.dataset.licence),
+            source_url = coalesce(excluded.source_url, atlas.dataset.source_url),
+            origin_country = coalesce(excluded.origin_country, atlas.dataset.origin_country)
+        returning dataset_id
+        """,
+        (d.slug, d.name, d.release_year, d.modality, d.licence, d.source_url, d.origin_country),
+    ).fetchone()[0]
+
+
+IMAGE_COLUMNS = (
+    "dataset_id", "source_key", "file_path", "byte_sha256", "pixel_sha256", "width", "height",
+    "modality", "release_year", "patient_id", "lesion_id", "status", "quarantine_reason", "ingest_run_id",
+)
+METADATA_COLUMNS = (
+    "fitzpatrick_raw", "fitzpatrick_type", "fitzpatrick_group", "age_raw", "age_years", "age_bin",
+    "sex_raw", "sex", "country_raw", "country_code", "continent", "body_site_raw", "body_region",
+    "laterality", "diagnosis_raw", "diagnosis",
+)
+PROVENANCE_OF = {
+    "fitzpatrick_provenance": "fitzpatrick_type", "age_provenance": "age_years", "sex_provenance": "sex",
+    "country_provenance": "country_code", "body_site_provenance": "body_region",
+    "diagnosis_provenance": "diagnosis",
+}
+
+
+def _write_batch(conn, rows: list[_Row], dataset_id: int, run_id: int) -> None:
+    with conn.transaction():
+        with conn.cursor().copy(f"copy atlas.image ({', '.join(IMAGE_COLUMNS)}) from stdin") as copy:
+            for r in rows:
+                fp, h = r.fingerprint, r.harmonised
+                copy.write_row((
+                    dataset_id, r.key, str(r.path) if r.path else None,
+                    fp.byte_sha256 if fp else None, fp.pixel_sha256 if fp else None,
+                    fp.width if fp else None, fp.height if fp else None,
+                    h["modality"], h["release_year"], h["patient_id"], h["lesion_id"],
+                    "quarantined" if r.quarantine_reason else "ok", r.quarantine_reason, run_id,
+                ))
+        ids = dict(conn.execute(
+            "select source_key, image_id from atlas.image where dataset_id = %s and source_key = any(%s)",
+            (dataset_id, [r.key for r in rows]),
+        ).fetchall())
+        columns = ("image_id", *METADATA_COLUMNS, *PROVENANCE_OF)
+        with conn.cursor().copy(f"copy atlas.image_metadata ({', '.join(columns)}) from stdin") as copy:
+            for r in rows:
+                h = r.harmonised
+                provenance = ["label" if h[src] is not None else None for src in PROVENANCE_OF.values()]
+                copy.write_row((ids[r.key], *(h[c] for c in METADATA_COLUMNS), *provenance))
+        with conn.cursor().copy(
+            "copy atlas.pixel_signature (image_id, signature, signature_mirrored) from stdin with (format binary)"
+        ) as copy:
+            copy.set_types(["int8", "vector", "vector"])
+            for r in rows:
+                if r.fingerprint is not None:
+                    copy.write_row((ids[r.key], r.fingerprint.signature, r.fingerprint.signature_mirrored))
+        issues = [
+            (run_id, dataset_id, r.row_number, r.key, col, raw, reason, False)
+            for r in rows for col, raw, reason in r.problems
+        ] + [
+            (run_id, dataset_id, r.row_number, r.key, None, str(r.path) if r.path else None, r.quarantine_reason, True)
+            for r in rows if r.quarantine_reason
+        ]
+        _insert_issues(conn, issues)
+
+
+def _insert_issues(conn, issues: list[tuple]) -> None:
+    if issues:
+        conn.cursor().executemany(
+            """
+            insert into atlas.ingest_issue
+                (ingest_run_id, dataset_id, row_number, source_key, column_name, raw_value, reason, is_row_quarantined)
+            values (%s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict do nothing
+            """,
+            issues,
+        )
+
+
+def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = True) -> IngestSummary:
+    """Ingest one dataset described by `mapping` into the atlas at `url`."""
+    started = time.monotonic()
+    summary = IngestSummary(dataset=mapping.dataset.slug)
+    header, rows = _read_rows(mapping)
+    mapped = set(mapping.columns.values())
+    summary.unknown_columns = [c for c in header if c not in mapped and c not in mapping.ignore_columns]
+    with connect(url) as conn:
+        dataset_id = _upsert_dataset(conn, mapping)
+        run_id = conn.execute(
+            "insert into atlas.ingest_run (dataset_id, metadata_path, images_dir, mapping) values (%s, %s, %s, %s) "
+            "returning ingest_run_id",
+            (dataset_id, str(mapping.metadata_path), str(mapping.images_dir) if mapping.images_dir else None,
+             json.dumps(mapping.to_json())),
+        ).fetchone()[0]
+        conn.commit()
+        existing = {k for (k,) in conn.execute("select source_key from atlas.image where dataset_id = %s", (dataset_id,))}
+        front_issues = [(run_id, dataset_id, None, None, c, None, "unknown column (not mapped)", False)
+                        for c in summary.unknown_columns]
+
+        pending: list[_Row] = []
+        seen: set[str] = set()
+        for number, values in enumerate(rows, start=1):
+            summary.rows_read += 1
+            key = values.get(mapping.columns["source_key"], "")
+            if not key:
+                front_issues.append((run_id, dataset_id, number, None, mapping.columns["source_key"], None,
+                                     f"row {number}: missing source key; row not loaded", True))
+                summary.quarantined["missing source key"] += 1
+                continue
+            if key in seen:
+                front_issues.append((run_id, dataset_id, number, key, mapping.columns["source_key"], key,
+                                     f"duplicate key in metadata file (row {number}); first row kept", True))
+                summary.issues["duplicate key in metadata file"] += 1
+                continue
+            seen.add(key)
+            if key in existing:
+                summary.already_present += 1
+                continue
+            pending.append(_Row(number, key, values))
+        _insert_issues(conn, front_issues)
+        conn.commit()
+
+        for r in pending:
+            _harmonise(r, mapping, mapping.dataset.release_year)
+            r.path = _image_path(r, mapping)
+            if mapping.images_dir is not None and r.path is None:
+                r.quarantine_reason = "no file name in metadata row"
+        to_read = [r for r in pending if r.path is not None and r.quarantine_reason is None]
+        for r, (fp, reason) in zip(to_read, _fingerprints([r.path for r in to_read], workers, progress)):
+            r.fingerprint, r.quarantine_reason = fp, reason
+
+        for start in tqdm(range(0, len(pending), BATCH_ROWS), desc=f"write {mapping.dataset.slug}",
+                          unit="batch", disable=not progress or len(pending) <= BATCH_ROWS, leave=False):
+            _write_batch(conn, pending[start:start + BATCH_ROWS], dataset_id, run_id)
+
+        for r in pending:
+            summary.loaded += 1
+            if r.quarantine_reason:
+                summary.quarantined[r.quarantine_reason] += 1
+                continue
+            for _, _, reason in r.problems:
+                summary.issues[reason] += 1
+            for name, column in (("fitzpatrick", "fitzpatrick_type"), ("age", "age_years"), ("sex", "sex"),
+                                 ("country", "country_code"), ("body_site", "body_region"), ("diagnosis", "diagnosis")):
+                if r.harmonised[column] is None:
+                    summary.unknown_fields[name] += 1
+        summary.seconds = time.monotonic() - started
+        conn.execute(
+            """
+            update atlas.ingest_run set n_rows_read = %s, n_loaded = %s, n_already_present = %s,
+                n_quarantined = %s, n_issues = %s, finished_at = now()
+            where ingest_run_id = %s
+            """,
+            (summary.rows_read, summary.loaded, summary.already_present, summary.n_quarantined,
+             sum(summary.issues.values()) + len(summary.unknown_columns), run_id),
+        )
+        conn.commit()
+    return summary

@@ -1,0 +1,50 @@
+"""Shared fixtures: a real PostgreSQL with pgvector for every test, never a stub.
+
+With SKINMAP_DATABASE_URL set, tests create their databases on that server;
+otherwise the embedded server is started in a temporary SKINMAP_HOME (so a
+user's own atlas is never touched) and stopped at the end.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from skinmap import db, migrate
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory) -> str:
+    external = os.environ.get("SKINMAP_DATABASE_URL")
+    if external:
+        yield external
+        return
+    home = tmp_path_factory.mktemp("home")
+    os.environ["SKINMAP_HOME"] = str(home)
+    from skinmap import embedded
+
+    yield embedded.admin_url()
+    embedded.stop()
+
+
+@pytest.fixture
+def empty_db(server_url) -> str:
+    """A new, empty database (no schema) on the test server; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    url = db.create_database(server_url, name)
+    yield url
+    db.drop_database(server_url, name)
+
+
+@pytest.fixture
+def atlas_db(empty_db) -> str:
+    """A new database migrated to head."""
+    migrate.upgrade(empty_db)
+    return empty_db
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
