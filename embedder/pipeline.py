@@ -83,6 +83,9 @@ def _todo(conn, model_id: int, limit: int | None) -> list[tuple[int, str]]:
     ).fetchall()
 
 
+_SLOW_BATCH_SECONDS = float(os.environ.get("SKINMAP_TEST_SLOW_BATCH", "0") or 0)
+
+
 def default_workers() -> int:
     return max(1, min(8, (os.cpu_count() or 2) - 1))
 
@@ -120,6 +123,8 @@ def embed_images(
                 if pixels is not None:
                     vectors = encoder.encode(pixels.to(device, non_blocking=True)).cpu().numpy()
                     write_vectors(conn, model_id, ids, vectors)
+                    if _SLOW_BATCH_SECONDS:  # lets the restart test kill a run mid-way
+                        time.sleep(_SLOW_BATCH_SECONDS)
                     n_done += len(ids)
                 quarantine(conn, failed)
                 n_failed += len(failed)
