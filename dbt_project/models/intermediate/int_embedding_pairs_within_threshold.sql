@@ -1,0 +1,141 @@
+{{ config(post_hook='analyze {{ this }}') }}
+
+{#- Verified near-duplicate pairs per model (image_id_a < image_id_b): a
+    nearest-neighbour candidate at cosine distance <= tau whose mirror-aware
+    pixel-signature similarity is >= sigma, or any two images with the same
+    pixel hash (exact duplicates, kept whatever their scores). An image
+    without a pixel signature cannot be verified. -#}
+
+with
+
+neighbours as (
+    select * from {{ ref('int_embedding_neighbours_within_model') }}
+),
+
+embeddings as (
+    select * from {{ ref('int_embeddings_joined_to_images') }}
+),
+
+embeddings_b as (
+    select * from {{ ref('int_embeddings_joined_to_images') }}
+),
+
+images as (
+    select * from {{ ref('stg_atlas__images') }}
+),
+
+images_b as (
+    select * from {{ ref('stg_atlas__images') }}
+),
+
+signatures as (
+    select * from {{ ref('stg_atlas__pixel_signatures') }}
+),
+
+signatures_b as (
+    select * from {{ ref('stg_atlas__pixel_signatures') }}
+),
+
+candidate_pairs as (
+    select distinct
+        model_id,
+        least(image_id, neighbour_image_id) as image_id_a,
+        greatest(image_id, neighbour_image_id) as image_id_b
+    from neighbours
+    where cosine_distance <= {{ var('near_duplicate_max_distance') }}
+),
+
+exact_duplicate_pairs as (
+    select
+        images.image_id as image_id_a,
+        images_b.image_id as image_id_b
+    from images
+    inner join images_b
+        on
+            images.pixel_sha256 = images_b.pixel_sha256
+            and images.image_id < images_b.image_id
+),
+
+exact_pairs_per_model as (
+    select
+        embeddings.model_id,
+        exact_duplicate_pairs.image_id_a,
+        exact_duplicate_pairs.image_id_b
+    from exact_duplicate_pairs
+    inner join embeddings
+        on exact_duplicate_pairs.image_id_a = embeddings.image_id
+    inner join embeddings_b
+        on
+            exact_duplicate_pairs.image_id_b = embeddings_b.image_id
+            and embeddings.model_id = embeddings_b.model_id
+),
+
+all_pairs as (
+    select
+        coalesce(candidate_pairs.model_id, exact_pairs_per_model.model_id) as model_id,
+        coalesce(candidate_pairs.image_id_a, exact_pairs_per_model.image_id_a) as image_id_a,
+        coalesce(candidate_pairs.image_id_b, exact_pairs_per_model.image_id_b) as image_id_b,
+        exact_pairs_per_model.model_id is not null as is_exact_duplicate
+    from candidate_pairs
+    full outer join exact_pairs_per_model
+        on
+            candidate_pairs.model_id = exact_pairs_per_model.model_id
+            and candidate_pairs.image_id_a = exact_pairs_per_model.image_id_a
+            and candidate_pairs.image_id_b = exact_pairs_per_model.image_id_b
+),
+
+scored_pairs as (
+    select
+        all_pairs.model_id,
+        embeddings.model_name,
+        all_pairs.image_id_a,
+        all_pairs.image_id_b,
+        embeddings.dataset_id as dataset_id_a,
+        embeddings_b.dataset_id as dataset_id_b,
+        all_pairs.is_exact_duplicate,
+        embeddings.vec <=> embeddings_b.vec as cosine_distance,
+        greatest(
+            1 - (signatures.signature <=> signatures_b.signature),
+            1 - (signatures.signature <=> signatures_b.signature_mirrored)
+        ) as signature_similarity
+    from all_pairs
+    inner join embeddings
+        on
+            all_pairs.model_id = embeddings.model_id
+            and all_pairs.image_id_a = embeddings.image_id
+    inner join embeddings_b
+        on
+            all_pairs.model_id = embeddings_b.model_id
+            and all_pairs.image_id_b = embeddings_b.image_id
+    left join signatures
+        on all_pairs.image_id_a = signatures.image_id
+    left join signatures_b
+        on all_pairs.image_id_b = signatures_b.image_id
+),
+
+verified_pairs as (
+    select * from scored_pairs
+    where
+        is_exact_duplicate
+        or (
+            cosine_distance <= {{ var('near_duplicate_max_distance') }}
+            and signature_similarity >= {{ var('near_duplicate_min_signature_similarity') }}
+        )
+),
+
+final as (
+    select
+        model_id,
+        model_name,
+        image_id_a,
+        image_id_b,
+        dataset_id_a,
+        dataset_id_b,
+        dataset_id_a <> dataset_id_b as is_cross_dataset,
+        cosine_distance,
+        signature_similarity,
+        is_exact_duplicate
+    from verified_pairs
+)
+
+select * from final

@@ -1,0 +1,60 @@
+{{ config(materialized='view') }}
+
+with
+
+images as (
+    select * from {{ ref('stg_atlas__images') }}
+),
+
+image_metadata as (
+    select * from {{ ref('stg_atlas__image_metadata') }}
+),
+
+images_with_metadata as (
+    select
+        images.image_id,
+        coalesce(image_metadata.fitzpatrick_type::text, 'unknown') as fitzpatrick_type,
+        coalesce(image_metadata.fitzpatrick_group, 'unknown') as fitzpatrick_group,
+        image_metadata.fitzpatrick_provenance,
+        coalesce(image_metadata.age_bin, 'unknown') as age_bin,
+        coalesce(image_metadata.is_pediatric::text, 'unknown') as is_pediatric,
+        image_metadata.age_provenance,
+        coalesce(image_metadata.sex, 'unknown') as sex,
+        image_metadata.sex_provenance
+    from images
+    left join image_metadata
+        on images.image_id = image_metadata.image_id
+),
+
+unpivoted as (
+    select
+        images_with_metadata.image_id,
+        attributes.attribute,
+        attributes.value,
+        case
+            when attributes.value <> 'unknown' then attributes.provenance
+        end as provenance
+    from images_with_metadata
+    cross join lateral (
+        values
+        (
+            'fitzpatrick_type',
+            images_with_metadata.fitzpatrick_type,
+            images_with_metadata.fitzpatrick_provenance
+        ),
+        (
+            'fitzpatrick_group',
+            images_with_metadata.fitzpatrick_group,
+            images_with_metadata.fitzpatrick_provenance
+        ),
+        ('age_bin', images_with_metadata.age_bin, images_with_metadata.age_provenance),
+        ('is_pediatric', images_with_metadata.is_pediatric, images_with_metadata.age_provenance),
+        ('sex', images_with_metadata.sex, images_with_metadata.sex_provenance)
+    ) as attributes (attribute, value, provenance)
+),
+
+final as (
+    select * from unpivoted
+)
+
+select * from final

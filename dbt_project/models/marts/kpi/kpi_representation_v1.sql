@@ -1,0 +1,46 @@
+with
+
+attribute_values as (
+    select * from {{ ref('int_attribute_values_counted') }}
+),
+
+shares as (
+    select
+        attribute,
+        value,
+        value_order,
+        n_images,
+        n_known,
+        n_total,
+        value <> 'unknown' and n_known > 0 as has_share,
+        n_labelled,
+        n_imputed
+    from attribute_values
+),
+
+final as (
+    select
+        attribute::text as attribute,
+        value::text as value,
+        value_order::integer as value_order,
+        n_images::bigint as n_images,
+        n_known::bigint as n_known,
+        n_total::bigint as n_total,
+        case
+            when has_share then n_images::double precision / n_known
+        end as share,
+        case
+            when has_share then {{ wilson_low('n_images', 'n_known') }}
+        end as wilson_low,
+        case
+            when has_share then {{ wilson_high('n_images', 'n_known') }}
+        end as wilson_high,
+        case
+            when n_total > 0 then n_known::double precision / n_total
+        end as share_known,
+        n_labelled::bigint as n_labelled,
+        n_imputed::bigint as n_imputed
+    from shares
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ source('atlas', 'embedding_model') }}
+),
+
+final as (
+    select
+        model_id,
+        model_name,
+        family as model_family,
+        architecture,
+        weights,
+        weights_sha256,
+        is_random_weights,
+        dimension
+    from source
+)
+
+select * from final
