@@ -11,9 +11,9 @@ records which weights it used, and random weights say so.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from PIL import Image
@@ -43,7 +43,7 @@ class Encoder:
     preprocess: Callable[[Image.Image], torch.Tensor]
     _forward: Callable[[torch.Tensor], torch.Tensor]
 
-    def to(self, device: str) -> "Encoder":
+    def to(self, device: str) -> Encoder:
         self.module.to(device)
         return self
 

@@ -5,7 +5,7 @@ batch and the next run embeds exactly the images that still have no vector.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import psycopg

@@ -5,8 +5,8 @@ PostgreSQL with pgvector >= 0.8; without it the embedded server is used.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 

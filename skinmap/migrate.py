@@ -1,9 +1,9 @@
 """Schema migrations (alembic) run from Python, so every command can bring the atlas to head."""
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from skinmap import config
 from skinmap.db import check_pgvector
 
@@ -15,7 +15,7 @@ def _alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Migrate the atlas schema up to `revision` (idempotent)."""
     check_pgvector(url)
     command.upgrade(_alembic_config(url), revision)
@@ -26,14 +26,15 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def current(url: str) -> str | None:
-    from sqlalchemy import create_engine, pool
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
 
     engine = create_engine(
         "postgresql+psycopg://" + url.split("://", 1)[1], poolclass=pool.NullPool
     )
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def ready(url: str) -> str:

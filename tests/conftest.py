@@ -15,6 +15,12 @@ import pytest
 from skinmap import db, migrate
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_dbt_target(tmp_path_factory):
+    """dbt's target/ (manifest, run results) per test session, so concurrent runs never collide."""
+    os.environ["SKINMAP_DBT_TARGET_PATH"] = str(tmp_path_factory.mktemp("dbt_target"))
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> str:
     external = os.environ.get("SKINMAP_DATABASE_URL")

@@ -41,7 +41,7 @@ def _counts(url: str) -> dict[str, tuple[int, int]]:
 
 
 def _embed_cmd(url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "skinmap.cli", "--database-url", url, "embed", "--model", "skinmap-tiny-vit",
+    return [sys.executable, "-m", "skinmap", "--database-url", url, "embed", "--model", "skinmap-tiny-vit",
             "--pretrained", "none", "--device", "cpu", "--workers", "0", *extra]
 
 

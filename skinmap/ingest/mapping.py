@@ -59,7 +59,7 @@ class Mapping:
             "values": self.values,
         }
 
-    def with_overrides(self, **changes: Any) -> "Mapping":
+    def with_overrides(self, **changes: Any) -> Mapping:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

@@ -1,0 +1,4 @@
+"""`python -m skinmap` = the `skinmap` command."""
+from skinmap.cli import cli
+
+cli()

@@ -1,0 +1,1 @@
+"""The `skinmap` subcommands, one module per area; skinmap.cli imports them all."""

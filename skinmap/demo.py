@@ -1,0 +1,191 @@
+"""`skinmap demo`: the whole pipeline on a synthetic atlas whose truth is known.
+
+Generates the planted atlas (skinmap.synth), ingests it, embeds it with the
+offline ImageNet EfficientNet-Lite0, runs `dbt build`, then prints the
+headline KPIs beside the planted truth. Tests call the same functions on a
+smaller atlas, so the demo's claims are the tests' claims.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from skinmap import config, db, migrate
+
+DEMO_DATABASE = "skinmap_demo"
+DEMO_MODEL = "efficientnet-lite0"
+DEMO_WEIGHTS = "imagenet"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One headline KPI next to its planted truth."""
+
+    name: str
+    planted: str
+    measured: str
+    ok: bool
+
+
+def prepare_data(out_dir: Path, *, scale: float, seed: int) -> dict:
+    """Generate the synthetic atlas once per (seed, scale); reuse it afterwards."""
+    truth_path = out_dir / "truth.json"
+    if truth_path.exists():
+        truth = json.loads(truth_path.read_text())
+        if truth.get("seed") == seed and truth.get("scale") == scale:
+            return truth
+    from skinmap.synth import generate_atlas
+
+    return generate_atlas(out_dir, scale=scale, seed=seed, progress=True)
+
+
+def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str], None] = print,
+                 progress: bool = True) -> dict[str, float]:
+    """Ingest every planted dataset, embed, build the KPIs; return seconds per step."""
+    from skinmap.dbt_runner import build
+    from skinmap.ingest import ingest, load_mapping
+
+    seconds: dict[str, float] = {}
+    migrate.ready(url)
+    started = time.monotonic()
+    for dataset in truth["datasets"]:
+        summary = ingest(url, load_mapping(data_dir / dataset["slug"] / "mapping.yaml"), progress=progress)
+        for line in summary.lines():
+            echo(line)
+    seconds["ingest"] = time.monotonic() - started
+
+    started = time.monotonic()
+    from embedder.models import load_encoder
+    from embedder.pipeline import embed_images
+
+    encoder = load_encoder(DEMO_MODEL, DEMO_WEIGHTS)
+    echo(embed_images(url, encoder, batch_size=32, progress=progress).line())
+    seconds["embed"] = time.monotonic() - started
+
+    started = time.monotonic()
+    echo(build(url, quiet=True))
+    seconds["dbt build"] = time.monotonic() - started
+    return seconds
+
+
+def _keys_by_image_id(conn) -> dict[int, tuple[str, str]]:
+    rows = conn.execute(
+        "select i.image_id, d.slug, i.source_key from atlas.image i join atlas.dataset d using (dataset_id)"
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _share_check(name: str, planted: float, measured: float | None, tolerance: float = 1e-9) -> Check:
+    ok = measured is not None and abs(planted - float(measured)) <= tolerance
+    shown = "NULL" if measured is None else f"{float(measured):.4f}"
+    return Check(name, f"{planted:.4f}", shown, ok)
+
+
+def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
+    """Compare the KPI views with the planted truth; every number read comes from a kpi view."""
+    checks: list[Check] = []
+    with db.connect(url) as conn:
+        keys = _keys_by_image_id(conn)
+        headline = conn.execute(
+            "select share_fitzpatrick_v_vi, share_pediatric from kpi.kpi_representation_headline_v1"
+        ).fetchone()
+        female = conn.execute(
+            "select share from kpi.kpi_representation_v1 where attribute = 'sex' and value = 'female'"
+        ).fetchone()
+        checks.append(_share_check("Fitzpatrick V-VI share (known)", truth["fitzpatrick_v_vi_share_known"], headline[0]))
+        checks.append(_share_check("pediatric share 0-17 (known)", truth["pediatric_share_known"], headline[1]))
+        checks.append(_share_check("female share (known)", truth["sex_female_share_known"], female[0] if female else None))
+
+        quarantined = {keys_ for keys_ in (
+            (r[0], r[1]) for r in conn.execute(
+                "select d.slug, i.source_key from atlas.image i join atlas.dataset d using (dataset_id) "
+                "where i.status = 'quarantined'"
+            )
+        )}
+        planted_q = {(q["slug"], q["key"]) for q in truth["quarantine"]}
+        checks.append(Check("quarantined images (corrupt/missing)", str(len(planted_q)),
+                            f"{len(planted_q & quarantined)} of them (+{len(quarantined - planted_q)} other)",
+                            planted_q == quarantined))
+
+        groups = [frozenset(keys[i] for i in ids) for (ids,) in
+                  conn.execute("select image_ids from kpi.kpi_exact_duplicate_groups_v1")]
+        planted_groups = [frozenset(tuple(x) for x in g) for g in truth["exact_duplicate_groups"]]
+        found = sum(1 for g in planted_groups if any(g <= m for m in groups))
+        checks.append(Check("exact duplicate groups found", str(len(planted_groups)),
+                            f"{found} (of {len(groups)} reported)", found == len(planted_groups) == len(groups)))
+
+        pairs = {frozenset((keys[a], keys[b])) for a, b in conn.execute(
+            "select image_id_a, image_id_b from kpi.kpi_near_duplicate_pairs_v1 where model_name = %s", (model_name,)
+        )}
+        novelty = dict(conn.execute(
+            "select release_year, novelty_vs_baseline from kpi.kpi_novelty_by_year_v1 where model_name = %s",
+            (model_name,),
+        ).fetchall())
+
+    cluster_of = {tuple(k): c for c, members in enumerate(truth["duplicate_clusters"]) for k in members}
+    planted_pairs = [frozenset((tuple(p["a"]), tuple(p["b"]))) for p in truth["near_duplicate_pairs"]]
+    recall = sum(1 for p in planted_pairs if p in pairs) / max(1, len(planted_pairs))
+    true_reported = sum(1 for p in pairs if len({cluster_of.get(k, -1 - hash(k)) for k in p}) == 1)
+    precision = true_reported / max(1, len(pairs))
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    by_transform: dict[str, list[int]] = {}
+    for p, raw in zip(planted_pairs, truth["near_duplicate_pairs"]):
+        by_transform.setdefault(raw["transform"], []).append(int(p in pairs))
+    detail = ", ".join(f"{t} {sum(v)}/{len(v)}" for t, v in sorted(by_transform.items()))
+    checks.append(Check("near-duplicate pairs found (recall)", str(len(planted_pairs)),
+                        f"{sum(1 for p in planted_pairs if p in pairs)} ({recall:.3f}; {detail})", recall >= 0.9))
+    checks.append(Check("near-duplicate precision / F1", "1.000 / 1.000",
+                        f"{precision:.3f} / {f1:.3f} ({len(pairs)} pairs reported)", precision >= 0.9 and f1 >= 0.9))
+
+    first_year = min(d["release_year"] for d in truth["datasets"])
+    novel, repetitive = novelty.get(truth["novel_year"]), novelty.get(truth["repetitive_year"])
+    checks.append(Check(f"first year {first_year} novelty", "NULL", str(novelty.get(first_year, "missing")),
+                        first_year in novelty and novelty[first_year] is None))
+    checks.append(Check(
+        f"novelty_vs_baseline novel {truth['novel_year']} > repetitive {truth['repetitive_year']}",
+        "novel > 1 > repetitive",
+        f"{float(novel or 0):.3f} vs {float(repetitive or 0):.3f}",
+        novel is not None and repetitive is not None and float(novel) > 1.0 > float(repetitive),
+    ))
+    return checks
+
+
+def format_checks(checks: list[Check]) -> str:
+    from skinmap.kpi import format_table
+
+    return format_table(["KPI", "planted", "measured", "recovered"],
+                        [(c.name, c.planted, c.measured, "yes" if c.ok else "NO") for c in checks])
+
+
+def run_demo(database_url: str | None, *, scale: float, seed: int, fresh: bool,
+             echo: Callable[[str], None] = print) -> bool:
+    """Run the demo end to end; return whether every headline KPI recovered the truth."""
+    started = time.monotonic()
+    if database_url:
+        url = database_url
+        echo(f"demo atlas in {db.redact(url)} (external database; kept as it is)")
+    else:
+        from skinmap import embedded
+
+        url = db.create_database(embedded.admin_url(), DEMO_DATABASE, drop_first=fresh)
+        echo(f"demo atlas in the embedded database {DEMO_DATABASE!r} ({embedded.pgdata_dir()})")
+    data_dir = config.home() / "demo-data" / f"seed{seed}-scale{scale:g}"
+    t0 = time.monotonic()
+    truth = prepare_data(data_dir, scale=scale, seed=seed)
+    seconds = {"generate": time.monotonic() - t0}
+    echo(f"synthetic atlas: {truth['n_images_total']} images in {len(truth['datasets'])} datasets ({data_dir})")
+    seconds.update(run_pipeline(url, data_dir, truth, echo=echo))
+    model_name = f"{DEMO_MODEL}/{DEMO_WEIGHTS}"
+    checks = check_against_truth(url, truth, model_name)
+    echo("")
+    echo(f"Headline KPIs vs planted truth (model {model_name}: Google's ImageNet weights, pretrained, "
+         "not dermatology-specific):")
+    echo(format_checks(checks))
+    total = time.monotonic() - started
+    echo("")
+    echo("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + f"; total {total:.1f} s")
+    echo(f"explore: skinmap --database-url '{url}' kpi kpi_novelty_by_year")
+    return all(c.ok for c in checks)
