@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import create_engine, pool
-
 from alembic import context
+from sqlalchemy import create_engine, pool
 
 config = context.config
 

@@ -5,6 +5,7 @@ Revises: 0003
 Create Date: 2026-11-27
 """
 from alembic import op
+
 from skinmap.sqlfiles import apply_sql
 
 revision = "0004"
