@@ -6,10 +6,15 @@ value, never a guess: nothing here fills a gap.
 """
 from __future__ import annotations
 
+import csv
+import functools
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
+
+from rapidfuzz import fuzz, process, utils
 
 T = TypeVar("T")
 
@@ -45,7 +50,17 @@ BODY_REGIONS = {
     "hand": "hand/foot", "foot": "hand/foot", "palm": "hand/foot", "sole": "hand/foot", "acral": "hand/foot",
     "palms/soles": "hand/foot", "genital": "genital/groin", "groin": "genital/groin", "genitalia": "genital/groin",
     "buttock": "gluteal", "gluteal": "gluteal", "nail": "nail",
+    "upper limb": "upper limb", "lower limb": "lower limb", "lateral torso": "trunk unspecified",
+    "oral/genital": "genital/groin", "head/neck": "head/neck",
 }
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+# rapidfuzz token_sort_ratio (0-100) a diagnosis text must reach to take a fuzzy
+# ICD-10-CM match: strict, so that only spelling and word-order variants match.
+FUZZY_MIN_SCORE = 92.0
+FITZPATRICK_GROUP_CODES = {"12": "I-II", "34": "III-IV", "56": "V-VI"}
+_BUCKET = re.compile(r"^(?:age[ _]*)?(\d{1,3})\s*(?:-|_to_|to|–)\s*(\d{1,3})$")
+_OPEN_BUCKET = re.compile(r"^(?:age[ _]*)?(\d{1,3})\s*(?:\+|_?or_?above|_?plus|_and_over)$")
+OPEN_BUCKET_SPAN_YEARS = 10  # an open bucket 'N+' stands for N..N+10, midpoint N+5
 
 
 @dataclass(frozen=True)
@@ -87,13 +102,49 @@ def fitzpatrick_group(fitzpatrick_type: int | None) -> str | None:
     return FITZPATRICK_GROUPS.get(fitzpatrick_type) if fitzpatrick_type else None
 
 
-def age_years(raw: str | None) -> Parsed[float]:
-    """Age in years; negative or above 120 is out of range."""
+def fitzpatrick_group_code(raw: str | None) -> Parsed[str]:
+    """A Fitzpatrick group where only the group is known (DDI's 12/34/56, 'V-VI')."""
     if is_unknown(raw):
+        return Parsed(None)
+    text = re.sub(r"[\s/,-]", "", raw.strip().upper())
+    text = text.removesuffix(".0")
+    roman = {"III": "I-II", "IIIIV": "III-IV", "VVI": "V-VI"}
+    group = FITZPATRICK_GROUP_CODES.get(text) or roman.get(text)
+    if group is None:
+        return Parsed(None, "not a Fitzpatrick group (expected 12, 34 or 56)")
+    return Parsed(group)
+
+
+def malignant(raw: str | None) -> Parsed[bool]:
+    """Malignant/benign as the source states it (True/False, 1/0, malignant/benign)."""
+    if is_unknown(raw):
+        return Parsed(None)
+    text = raw.strip().lower()
+    if text in {"true", "1", "1.0", "malignant", "yes"}:
+        return Parsed(True)
+    if text in {"false", "0", "0.0", "benign", "no", "non-neoplastic"}:
+        return Parsed(False)
+    return Parsed(None, "not a malignant/benign value")
+
+
+def age_years(raw: str | None) -> Parsed[float]:
+    """Age in years; a bucket ('AGE_18_TO_29', '18-29', '80+') gives its midpoint.
+
+    Negative or above 120 is out of range. The raw text stays in age_raw, so a
+    midpoint is always traceable to the bucket it came from.
+    """
+    if is_unknown(raw) or raw.strip().lower() == "age_unknown":
         return Parsed(None)
     number = _number(raw)
     if number is None:
-        return Parsed(None, "not a number of years")
+        text = raw.strip().lower()
+        bucket, open_bucket = _BUCKET.match(text), _OPEN_BUCKET.match(text)
+        if bucket and int(bucket.group(1)) <= int(bucket.group(2)):
+            number = (int(bucket.group(1)) + int(bucket.group(2))) / 2
+        elif open_bucket:
+            number = int(open_bucket.group(1)) + OPEN_BUCKET_SPAN_YEARS / 2
+        else:
+            return Parsed(None, "not a number of years")
     if not 0 <= number <= MAX_AGE_YEARS:
         return Parsed(None, f"out of range: age must be 0-{MAX_AGE_YEARS} years")
     return Parsed(round(number, 1))
@@ -144,3 +195,65 @@ def diagnosis(raw: str | None) -> Parsed[str]:
     if is_unknown(raw):
         return Parsed(None)
     return Parsed(re.sub(r"\s+", " ", raw.strip().lower()))
+
+
+@dataclass(frozen=True)
+class Icd10:
+    code: str | None
+    category: str | None
+    block: str | None
+    chapter: str | None
+    is_malignant: bool | None
+    match: str  # exact, synonym, fuzzy or unmapped
+
+
+def diagnosis_key(text: str) -> str:
+    """The form diagnosis texts are compared in: lower case, '-'/'_' as spaces, no apostrophes."""
+    text = text.strip().lower().replace("'", "").replace("’", "")
+    return re.sub(r"\s+", " ", re.sub(r"[-_]+", " ", text)).strip()
+
+
+@functools.cache
+def _icd10_tables() -> tuple[dict[str, Icd10], dict[str, str]]:
+    with (SEEDS_DIR / "icd10_diagnosis_map.csv").open(newline="") as handle:
+        codes = {
+            row["diagnosis"]: Icd10(
+                row["icd10_code"], row["icd10_category"], row["icd10_block"], row["icd10_chapter"],
+                {"true": True, "false": False}.get(row["is_malignant"]), "exact",
+            )
+            for row in csv.DictReader(handle)
+        }
+    with (SEEDS_DIR / "diagnosis_synonyms.csv").open(newline="") as handle:
+        synonyms = {diagnosis_key(row["synonym"]): row["diagnosis"] for row in csv.DictReader(handle)}
+    return codes, synonyms
+
+
+UNMAPPED = Icd10(None, None, None, None, None, "unmapped")
+
+
+def icd10(diagnosis_text: str | None) -> Icd10 | None:
+    """ICD-10-CM code, category, block and chapter for a diagnosis text.
+
+    Exact name first, then a curated synonym, then a fuzzy match above
+    FUZZY_MIN_SCORE; otherwise 'unmapped' (never a guess). None when the
+    diagnosis is unknown.
+    """
+    if is_unknown(diagnosis_text):
+        return None
+    codes, synonyms = _icd10_tables()
+    key = diagnosis_key(diagnosis_text)
+    if key in codes:
+        return codes[key]
+    if key in synonyms:
+        return _with_match(codes[synonyms[key]], "synonym")
+    choices = list(codes) + list(synonyms)
+    best = process.extractOne(key, choices, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
+                              score_cutoff=FUZZY_MIN_SCORE)
+    if best is None:
+        return UNMAPPED
+    name = best[0] if best[0] in codes else synonyms[best[0]]
+    return _with_match(codes[name], "fuzzy")
+
+
+def _with_match(entry: Icd10, match: str) -> Icd10:
+    return Icd10(entry.code, entry.category, entry.block, entry.chapter, entry.is_malignant, match)

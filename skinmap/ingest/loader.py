@@ -41,6 +41,7 @@ class IngestSummary:
     issues: Counter = field(default_factory=Counter)
     unknown_fields: Counter = field(default_factory=Counter)
     unknown_columns: list[str] = field(default_factory=list)
+    icd10_matches: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
     @property
@@ -60,7 +61,23 @@ class IngestSummary:
         if self.unknown_fields:
             known = ", ".join(f"{f} {n}" for f, n in sorted(self.unknown_fields.items()))
             out.append(f"  unknown values among new ok images: {known}")
+        if self.icd10_matches:
+            matches = ", ".join(f"{m} {n}" for m, n in sorted(self.icd10_matches.items()))
+            out.append(f"  diagnosis -> ICD-10-CM among new ok images: {matches}")
         return out
+
+
+@dataclass
+class SourceRow:
+    """One metadata row as the loader receives it: from a mapped CSV or from an adapter.
+
+    An adapter may already know that a row cannot be used (quarantine_reason)
+    or that a field of it could not be read (problems: column, raw, reason).
+    """
+
+    values: dict[str, str]
+    quarantine_reason: str | None = None
+    problems: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -75,7 +92,7 @@ class _Row:
     problems: list[tuple[str, str | None, str]] = field(default_factory=list)  # (column, raw, reason)
 
 
-def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[dict[str, str]]]:
+def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[SourceRow]]:
     if not mapping.metadata_path.is_file():
         raise MappingError(f"metadata file {mapping.metadata_path} does not exist")
     handle = mapping.metadata_path.open(newline="", encoding="utf-8-sig")  # utf-8-sig drops a BOM
@@ -90,10 +107,10 @@ def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[dict[str, str]]]:
             f"its columns are: {', '.join(header)}"
         )
 
-    def rows() -> Iterator[dict[str, str]]:
+    def rows() -> Iterator[SourceRow]:
         with handle:
             for raw in reader:
-                yield {k: (v or "").strip() for k, v in raw.items() if k is not None}
+                yield SourceRow({k: (v or "").strip() for k, v in raw.items() if k is not None})
 
     return header, rows()
 
@@ -148,8 +165,20 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
     site_raw = _mapped(row, mapping, "body_site")
     region, side = (take("body_site", harmonise.body_region(site_raw)) if site_raw is not None else None) or (None, None)
     h.update(body_site_raw=site_raw or None, body_region=region, laterality=side)
+    group_raw = _mapped(row, mapping, "fitzpatrick_group")
+    if fitz is None and group_raw is not None:
+        h.update(fitzpatrick_raw=group_raw or None,
+                 fitzpatrick_group=take("fitzpatrick_group", harmonise.fitzpatrick_group_code(group_raw)))
     dx_raw = _mapped(row, mapping, "diagnosis")
     h.update(diagnosis_raw=dx_raw or None, diagnosis=take("diagnosis", harmonise.diagnosis(dx_raw)) if dx_raw is not None else None)
+    icd = harmonise.icd10(h["diagnosis"])
+    if icd is not None and icd.match == "unmapped":
+        row.problems.append((mapping.columns["diagnosis"], dx_raw, "diagnosis not in the ICD-10-CM mapping (unmapped)"))
+    h.update(icd10_code=icd and icd.code, icd10_category=icd and icd.category, icd10_block=icd and icd.block,
+             icd10_chapter=icd and icd.chapter, icd10_match=icd and icd.match)
+    malignant_raw = _mapped(row, mapping, "is_malignant")
+    stated = take("is_malignant", harmonise.malignant(malignant_raw)) if malignant_raw is not None else None
+    h.update(is_malignant=stated if stated is not None else (icd and icd.is_malignant))
 
     year_raw = _mapped(row, mapping, "release_year")
     year = dataset_year
@@ -164,7 +193,8 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
         modality = mapping.dataset.modality
     h.update(release_year=year, modality=modality,
              patient_id=_mapped(row, mapping, "patient_id") or None,
-             lesion_id=_mapped(row, mapping, "lesion_id") or None)
+             lesion_id=_mapped(row, mapping, "lesion_id") or None,
+             source_collection=_mapped(row, mapping, "source_collection") or None)
 
 
 def _image_path(row: _Row, mapping: Mapping) -> Path | None:
@@ -202,14 +232,16 @@ def _upsert_dataset(conn, mapping: Mapping) -> int:
 IMAGE_COLUMNS = (
     "dataset_id", "source_key", "file_path", "byte_sha256", "pixel_sha256", "width", "height",
     "modality", "release_year", "patient_id", "lesion_id", "status", "quarantine_reason", "ingest_run_id",
+    "source_collection",
 )
 METADATA_COLUMNS = (
     "fitzpatrick_raw", "fitzpatrick_type", "fitzpatrick_group", "age_raw", "age_years", "age_bin",
     "sex_raw", "sex", "country_raw", "country_code", "continent", "body_site_raw", "body_region",
-    "laterality", "diagnosis_raw", "diagnosis",
+    "laterality", "diagnosis_raw", "diagnosis", "icd10_code", "icd10_category", "icd10_block", "icd10_chapter",
+    "is_malignant", "icd10_match",
 )
 PROVENANCE_OF = {
-    "fitzpatrick_provenance": "fitzpatrick_type", "age_provenance": "age_years", "sex_provenance": "sex",
+    "fitzpatrick_provenance": "fitzpatrick_group", "age_provenance": "age_years", "sex_provenance": "sex",
     "country_provenance": "country_code", "body_site_provenance": "body_region",
     "diagnosis_provenance": "diagnosis",
 }
@@ -226,6 +258,7 @@ def _write_batch(conn, rows: list[_Row], dataset_id: int, run_id: int) -> None:
                     fp.width if fp else None, fp.height if fp else None,
                     h["modality"], h["release_year"], h["patient_id"], h["lesion_id"],
                     "quarantined" if r.quarantine_reason else "ok", r.quarantine_reason, run_id,
+                    h["source_collection"],
                 ))
         ids = dict(conn.execute(
             "select source_key, image_id from atlas.image where dataset_id = %s and source_key = any(%s)",
@@ -268,12 +301,19 @@ def _insert_issues(conn, issues: list[tuple]) -> None:
 
 
 def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = True) -> IngestSummary:
-    """Ingest one dataset described by `mapping` into the atlas at `url`."""
-    started = time.monotonic()
-    summary = IngestSummary(dataset=mapping.dataset.slug)
+    """Ingest one dataset described by `mapping` (a mapped metadata CSV) into the atlas at `url`."""
     header, rows = _read_rows(mapping)
     mapped = set(mapping.columns.values())
-    summary.unknown_columns = [c for c in header if c not in mapped and c not in mapping.ignore_columns]
+    unknown_columns = [c for c in header if c not in mapped and c not in mapping.ignore_columns]
+    return ingest_rows(url, mapping, rows, unknown_columns, workers=workers, progress=progress)
+
+
+def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_columns: list[str], *,
+                workers: int = 2, progress: bool = True) -> IngestSummary:
+    """Ingest rows whose fields `mapping.columns` names (from a CSV or an adapter)."""
+    started = time.monotonic()
+    summary = IngestSummary(dataset=mapping.dataset.slug)
+    summary.unknown_columns = list(unknown_columns)
     with connect(url) as conn:
         dataset_id = _upsert_dataset(conn, mapping)
         run_id = conn.execute(
@@ -289,8 +329,9 @@ def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = Tru
 
         pending: list[_Row] = []
         seen: set[str] = set()
-        for number, values in enumerate(rows, start=1):
+        for number, source_row in enumerate(rows, start=1):
             summary.rows_read += 1
+            values = source_row.values
             key = values.get(mapping.columns["source_key"], "")
             if not key:
                 front_issues.append((run_id, dataset_id, number, None, mapping.columns["source_key"], None,
@@ -306,14 +347,17 @@ def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = Tru
             if key in existing:
                 summary.already_present += 1
                 continue
-            pending.append(_Row(number, key, values))
+            pending.append(_Row(number, key, values, quarantine_reason=source_row.quarantine_reason,
+                                problems=list(source_row.problems)))
         _insert_issues(conn, front_issues)
         conn.commit()
 
         for r in pending:
             _harmonise(r, mapping, mapping.dataset.release_year)
             r.path = _image_path(r, mapping)
-            if mapping.images_dir is not None and r.path is None:
+            if r.quarantine_reason:
+                r.path = None
+            elif mapping.images_dir is not None and r.path is None:
                 r.quarantine_reason = "no file name in metadata row"
         to_read = [r for r in pending if r.path is not None and r.quarantine_reason is None]
         for r, (fp, reason) in zip(to_read, _fingerprints([r.path for r in to_read], workers, progress)):
@@ -330,10 +374,13 @@ def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = Tru
                 continue
             for _, _, reason in r.problems:
                 summary.issues[reason] += 1
-            for name, column in (("fitzpatrick", "fitzpatrick_type"), ("age", "age_years"), ("sex", "sex"),
+            if r.harmonised["icd10_match"]:
+                summary.icd10_matches[r.harmonised["icd10_match"]] += 1
+            for name, column in (("fitzpatrick", "fitzpatrick_group"), ("age", "age_years"), ("sex", "sex"),
                                  ("country", "country_code"), ("body_site", "body_region"), ("diagnosis", "diagnosis")):
                 if r.harmonised[column] is None:
                     summary.unknown_fields[name] += 1
+        _resolve_isic_release_years(conn)
         summary.seconds = time.monotonic() - started
         conn.execute(
             """
@@ -346,3 +393,27 @@ def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = Tru
         )
         conn.commit()
     return summary
+
+
+def _resolve_isic_release_years(conn) -> None:
+    """An ISIC image's release year is that of the earliest collection that contains it.
+
+    The same ISIC id (ISIC_0024306, also as ISIC_0024306_downsampled) can be
+    ingested from HAM10000, ISIC 2018, 2019 and 2020; each copy takes the
+    earliest year any of them has, so a republished image is never new.
+    """
+    conn.execute(
+        """
+        with isic as (
+            select image_id, release_year, substring(source_key from '^(ISIC_[0-9]{7})') as isic_id
+            from atlas.image
+            where source_key ~ '^ISIC_[0-9]{7}'
+        ),
+        earliest as (
+            select isic_id, min(release_year) as release_year from isic group by isic_id
+        )
+        update atlas.image as image set release_year = earliest.release_year
+        from isic join earliest using (isic_id)
+        where image.image_id = isic.image_id and image.release_year > earliest.release_year
+        """
+    )
