@@ -12,13 +12,14 @@ def friendly(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from skinmap.db import DatabaseError
+        from skinmap.dbt_runner import DbtError
         from skinmap.embedded import EmbeddedServerError
         from skinmap.ingest.mapping import MappingError
         from skinmap.kpi import UnknownKpi
 
         try:
             return fn(*args, **kwargs)
-        except (DatabaseError, EmbeddedServerError, MappingError, UnknownKpi) as exc:
+        except (DatabaseError, DbtError, EmbeddedServerError, MappingError, UnknownKpi) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper

@@ -21,7 +21,6 @@ def build(ctx, select, dbt_vars) -> None:
     Example:
         skinmap build --var near_duplicate_max_distance=0.08
     """
-    from skinmap.dbt_runner import DbtError
     from skinmap.dbt_runner import build as dbt_build
 
     values = {}
@@ -30,7 +29,4 @@ def build(ctx, select, dbt_vars) -> None:
             raise click.ClickException(f"--var {item!r}: expected NAME=VALUE")
         name, value = item.split("=", 1)
         values[name] = json.loads(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
-    try:
-        click.echo(dbt_build(atlas_url(ctx), select=select, vars=values or None))
-    except DbtError as exc:
-        raise click.ClickException(str(exc)) from exc
+    click.echo(dbt_build(atlas_url(ctx), select=select, vars=values or None))
