@@ -54,3 +54,17 @@ def atlas_db(empty_db) -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def kpi_atlas(server_url, tmp_path_factory) -> str:
+    """A small generated atlas, ingested, embedded and dbt-built once per session; treat as read-only."""
+    from skinmap import demo
+
+    name = "t_kpi_atlas_session"
+    url = db.create_database(server_url, name, drop_first=True)
+    data_dir = tmp_path_factory.mktemp("kpi_atlas_synth")
+    truth = demo.prepare_data(data_dir, scale=0.1, seed=11)
+    demo.run_pipeline(url, data_dir, truth, echo=lambda line: None, progress=False)
+    yield url
+    db.drop_database(server_url, name)

@@ -18,17 +18,30 @@ def db() -> None:
 
 
 @db.command("start")
+@click.option("--port", type=int, default=None,
+              help="Also listen on 127.0.0.1:PORT (password logins of reader roles only), for BI tools.")
 @click.pass_context
 @friendly
-def db_start(ctx: click.Context) -> None:
+def db_start(ctx: click.Context, port: int | None) -> None:
     """Start (or reuse) the embedded PostgreSQL and migrate the atlas schema.
+
+    Without --port the server listens on its unix socket only.
 
     \b
     Example:
         SKINMAP_HOME=~/atlas2 skinmap db start
+        skinmap db start --port 54329 && skinmap db grant-reader bi && skinmap db url --reader
     """
+    if port is not None:
+        from skinmap import embedded
+
+        if ctx.obj.get("database_url"):
+            raise click.ClickException("--port is for the embedded server; SKINMAP_DATABASE_URL names another one.")
+        embedded.start_tcp(port)
     url = atlas_url(ctx)
     click.echo(f"atlas ready: {url}")
+    if port is not None:
+        click.echo(f"listening on 127.0.0.1:{port} for reader logins (skinmap db grant-reader NAME)")
 
 
 @db.command("stop")
@@ -74,18 +87,70 @@ def db_status(ctx: click.Context) -> None:
 
 
 @db.command("url")
+@click.option("--reader", is_flag=True, help="The read-only TCP URL for a BI tool (a grant-reader login).")
+@click.option("--name", default=None, help="Which reader login (default: the only one granted).")
 @click.pass_context
 @friendly
-def db_url(ctx: click.Context) -> None:
+def db_url(ctx: click.Context, reader: bool, name: str | None) -> None:
     """Print the connection URL of the atlas (starts the embedded server if needed).
 
     \b
     Example:
         psql "$(skinmap db url)" -c 'select * from kpi.kpi_representation_headline_v1'
+        skinmap db url --reader --name bi
     """
     from skinmap import db as dbmod
 
-    click.echo(dbmod.resolve_url(ctx.obj.get("database_url")))
+    url = dbmod.resolve_url(ctx.obj.get("database_url"))
+    if not reader:
+        click.echo(url)
+        return
+    click.echo(_reader_url(ctx, url, name))
+
+
+def _reader_url(ctx: click.Context, url: str, name: str | None) -> str:
+    """Host and port: the external server's, or the embedded server's TCP port."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from skinmap import embedded, reader_access
+
+    if name is None:
+        names = sorted(reader_access._load())
+        if len(names) != 1:
+            raise click.ClickException(
+                f"--name is needed: readers granted here: {', '.join(names) or 'none (skinmap db grant-reader NAME)'}"
+            )
+        name = names[0]
+    if ctx.obj.get("database_url"):
+        params = conninfo_to_dict(url)
+        host, port = str(params.get("host") or "localhost"), int(params.get("port") or 5432)
+    else:
+        port = embedded.status().tcp_port
+        if port is None:
+            raise click.ClickException("the embedded server listens on its socket only: run `skinmap db start --port N`")
+        host = "127.0.0.1"
+    return reader_access.reader_url(url, name, host=host, port=port)
+
+
+@db.command("grant-reader")
+@click.argument("name")
+@click.pass_context
+@friendly
+def db_grant_reader(ctx: click.Context, name: str) -> None:
+    """Create (or reset the password of) a read-only login NAME for BI tools and analysts.
+
+    NAME becomes a member of skinmap_reader: it reads the views of schema kpi
+    and nothing else. The password is printed once and kept (mode 0600) in
+    $SKINMAP_HOME/readers.json for `skinmap db url --reader`.
+
+    \b
+    Example:
+        skinmap db grant-reader bi
+    """
+    from skinmap import reader_access
+
+    password = reader_access.grant_reader(atlas_url(ctx), name)
+    click.echo(f"reader login {name} (member of skinmap_reader), password: {password}")
 
 
 @db.command("migrate")
