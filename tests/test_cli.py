@@ -35,3 +35,17 @@ def test_bad_input_gives_a_clear_error(tmp_path, atlas_db):
     assert result.exit_code != 0 and "no KPI view" in result.output
     result = runner.invoke(cli, ["--database-url", "postgresql://nobody@127.0.0.1:1/none", "kpi"])
     assert result.exit_code != 0 and "Cannot connect" in result.output
+
+
+def test_db_commands_use_the_embedded_server(server_url):
+    import os
+
+    runner = CliRunner()
+    if os.environ.get("SKINMAP_DATABASE_URL"):  # an external server is never SkinMap's to stop
+        refused = runner.invoke(cli, ["db", "stop"])
+        assert refused.exit_code != 0 and "not SkinMap's to stop" in refused.output
+        return
+    url = runner.invoke(cli, ["db", "url"])
+    assert url.exit_code == 0 and url.output.strip().endswith(os.environ["SKINMAP_HOME"] + "/pgdata")
+    status = runner.invoke(cli, ["db", "status"])
+    assert status.exit_code == 0 and "running" in status.output and "pgvector 0.8" in status.output

@@ -62,3 +62,18 @@ def test_novelty_first_year_null_and_baseline_band(built_atlas):
     assert rows[0][1:] == (None, None, None, None)
     for year, raw, low, mean, high in rows[1:]:
         assert raw is not None and low <= mean <= high, year
+
+
+def test_kpi_command_prints_the_view(built_atlas):
+    from click.testing import CliRunner
+
+    from skinmap.cli import cli
+
+    url, truth = built_atlas
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["--database-url", url, "kpi"])
+    assert listing.exit_code == 0 and "kpi_novelty_by_year_v1" in listing.output
+    shown = runner.invoke(cli, ["--database-url", url, "kpi", "kpi_representation_headline"])
+    assert shown.exit_code == 0, shown.output
+    assert "kpi.kpi_representation_headline_v1" in shown.output
+    assert f"{truth['fitzpatrick_v_vi_share_known']:.4f}" in shown.output
