@@ -186,9 +186,10 @@ def embed_images(
         try:
             with tqdm(total=n_todo, desc=f"embed {encoder.model_name}", unit="img", disable=not progress) as bar:
                 for batch in loader:
-                    writer.submit(_encode_batch(batch, encoder, recipe, device, autocast, channels_last))
-                    if _SLOW_BATCH_SECONDS:  # lets the restart test kill a run mid-way
+                    encoded = _encode_batch(batch, encoder, recipe, device, autocast, channels_last)
+                    if _SLOW_BATCH_SECONDS:  # lets the restart tests kill a run mid-way, holding a claim
                         time.sleep(_SLOW_BATCH_SECONDS)
+                    writer.submit(encoded)
                     bar.update(len(batch.cpu_ids) + len(batch.device_ids) + len(batch.failures))
         finally:
             writer.close()
