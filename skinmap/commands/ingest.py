@@ -1,4 +1,4 @@
-"""`skinmap ingest`: where images and metadata enter the atlas."""
+"""`skinmap ingest`: where images and metadata enter the atlas, through an adapter or a mapping."""
 from __future__ import annotations
 
 import sys
@@ -11,37 +11,68 @@ from skinmap.commands._common import atlas_url, friendly
 
 
 @cli.command()
-@click.argument("mapping_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Metadata CSV file.")
-@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of image files.")
-@click.option("--dataset", "slug", help="Dataset slug, e.g. ham10000.")
-@click.option("--name", help="Dataset display name.")
-@click.option("--release-year", type=int, help="Release year of the dataset.")
+@click.argument("source", required=False)
+@click.option("--metadata", "metadata", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Metadata file (repeatable: ISIC 2019 metadata + ground truth, SCIN cases + labels).")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of image files; leave out for a metadata-only ingest (rows without image file).")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML column mapping for the generic `mapped` adapter.")
+@click.option("--dataset", "slug", help="mapped: dataset slug, e.g. ham10000.")
+@click.option("--name", help="mapped: dataset display name.")
+@click.option("--release-year", type=int, help="mapped: release year of the dataset.")
 @click.option("--modality", type=click.Choice(["clinical", "dermoscopic", "total-body tile", "mixed", "unknown"]))
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Map an atlas field to a metadata column (repeatable), e.g. --map source_key=image_id.")
-@click.option("--file-template", help="Image file name built from columns, e.g. '{image_id}.jpg'.")
-@click.option("--ignore-column", multiple=True, help="A column deliberately not mapped (repeatable).")
+              help="mapped: map an atlas field to a metadata column (repeatable), e.g. --map source_key=image_id.")
+@click.option("--file-template", help="mapped: image file name built from columns, e.g. '{image_id}.jpg'.")
+@click.option("--ignore-column", multiple=True, help="mapped: a column deliberately not mapped (repeatable).")
 @click.option("--workers", type=int, default=2, show_default=True, help="Processes that decode and hash images.")
 @click.pass_context
 @friendly
-def ingest(ctx, mapping_file, metadata, images, slug, name, release_year, modality, maps, file_template,
+def ingest(ctx, source, metadata, images, mapping_file, slug, name, release_year, modality, maps, file_template,
            ignore_column, workers) -> None:
-    """Load a folder of images plus a metadata file through a column mapping.
+    """Load a dataset's own metadata files (and images) through its adapter.
 
-    MAPPING_FILE is a YAML mapping (see README); options override it or replace
-    it. Running it twice adds nothing; unreadable images and bad values are
-    quarantined with a reason and counted in the summary.
+    SOURCE is an adapter name (`skinmap adapters` lists them and the files
+    each expects), or `mapped` / a YAML mapping file for any other dataset.
+    Without --images only metadata is loaded, so representation KPIs exist
+    before anything is downloaded or embedded. Running it twice adds nothing;
+    unusable rows are quarantined with a reason and counted in the summary.
 
     \b
     Example:
-        skinmap ingest ham10000.yaml
-        skinmap ingest --dataset ham10000 --release-year 2018 --modality dermoscopic \\
-            --metadata HAM10000_metadata.csv --images HAM10000_images \\
-            --map source_key=image_id --file-template '{image_id}.jpg' \\
-            --map age=age --map sex=sex --map body_site=localization --map diagnosis=dx
+        skinmap ingest ham10000 --metadata HAM10000_metadata.csv --images HAM10000_images
+        skinmap ingest isic2019 --metadata ISIC_2019_Training_Metadata.csv \\
+            --metadata ISIC_2019_Training_GroundTruth.csv
+        skinmap ingest mapped --mapping my_dataset.yaml
     """
-    from skinmap.ingest import ingest as run_ingest
+    from skinmap.ingest import adapters
+
+    progress = sys.stderr.isatty()
+    if source in adapters.ADAPTERS:
+        if not metadata:
+            raise click.ClickException(f"--metadata is required: {adapters.ADAPTERS[source].expects}")
+        summary = adapters.ingest_with(atlas_url(ctx), source, list(metadata), images, workers=workers,
+                                       progress=progress)
+    else:
+        if source not in (None, "mapped"):
+            path = Path(source)
+            if not (path.is_file() and path.suffix in (".yaml", ".yml")):
+                adapters.get(source)  # raises: names the adapters
+            mapping_file = path
+        if len(metadata) > 1:
+            raise click.ClickException("the mapped adapter reads one metadata file")
+        mapping = _mapped(mapping_file, metadata[0] if metadata else None, images, slug, name, release_year,
+                          modality, maps, file_template, ignore_column)
+        from skinmap.ingest import ingest as run_ingest
+
+        summary = run_ingest(atlas_url(ctx), mapping, workers=workers, progress=progress)
+    for line in summary.lines():
+        click.echo(line)
+
+
+def _mapped(mapping_file, metadata, images, slug, name, release_year, modality, maps, file_template, ignore_column):
+    """The generic mapping: a YAML file, overridden or replaced by options."""
     from skinmap.ingest.mapping import MappingError, build_mapping
 
     raw: dict = {}
@@ -49,8 +80,8 @@ def ingest(ctx, mapping_file, metadata, images, slug, name, release_year, modali
     if mapping_file:
         import yaml
 
-        raw = yaml.safe_load(mapping_file.read_text()) or {}
-        base = mapping_file.resolve().parent
+        raw = yaml.safe_load(Path(mapping_file).read_text()) or {}
+        base = Path(mapping_file).resolve().parent
     dataset = dict(raw.get("dataset") or {})
     for key, value in (("slug", slug), ("name", name), ("release_year", release_year), ("modality", modality)):
         if value is not None:
@@ -71,7 +102,4 @@ def ingest(ctx, mapping_file, metadata, images, slug, name, release_year, modali
         raw["file_template"] = file_template
     if ignore_column:
         raw["ignore_columns"] = list(raw.get("ignore_columns") or []) + list(ignore_column)
-    mapping = build_mapping(raw, base)
-    summary = run_ingest(atlas_url(ctx), mapping, workers=workers, progress=sys.stderr.isatty())
-    for line in summary.lines():
-        click.echo(line)
+    return build_mapping(raw, base)

@@ -1,0 +1,24 @@
+"""`skinmap adapters`: the dataset formats `skinmap ingest` reads, and what each expects."""
+from __future__ import annotations
+
+import click
+
+from skinmap.cli import cli
+
+
+@cli.command()
+def adapters() -> None:
+    """List the ingest adapters: dataset, release year, modality and expected files.
+
+    \b
+    Example:
+        skinmap adapters
+        skinmap ingest ddi --metadata ddi_metadata.csv --images ddi_images
+    """
+    from skinmap.ingest.adapters import ADAPTERS, MAPPED_EXPECTS
+
+    for adapter in ADAPTERS.values():
+        d = adapter.dataset
+        click.echo(f"{adapter.name:<15} {d.name} ({d.release_year}, {d.modality})")
+        click.echo(f"{'':<15} expects: {adapter.expects}")
+    click.echo(f"{'mapped':<15} expects: {MAPPED_EXPECTS}")
