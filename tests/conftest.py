@@ -58,13 +58,30 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def kpi_atlas(server_url, tmp_path_factory) -> str:
-    """A small generated atlas, ingested, embedded and dbt-built once per session; treat as read-only."""
+    """A small generated atlas, ingested, embedded and `dbt run` once per session; treat as read-only.
+
+    `dbt run`, not build: the data tests are test_kpis_vs_truth's job, and a
+    model that fails to build is reported while the others stay usable.
+    """
+    import sys
+
+    from embedder.models import load_encoder
+    from embedder.pipeline import embed_images
     from skinmap import demo
+    from skinmap.dbt_runner import DbtError, build
+    from skinmap.ingest import ingest, load_mapping
 
     name = "t_kpi_atlas_session"
     url = db.create_database(server_url, name, drop_first=True)
+    migrate.upgrade(url)
     data_dir = tmp_path_factory.mktemp("kpi_atlas_synth")
     truth = demo.prepare_data(data_dir, scale=0.1, seed=11)
-    demo.run_pipeline(url, data_dir, truth, echo=lambda line: None, progress=False)
+    for dataset in truth["datasets"]:
+        ingest(url, load_mapping(data_dir / dataset["slug"] / "mapping.yaml"), progress=False)
+    embed_images(url, load_encoder(demo.DEMO_MODEL, demo.DEMO_WEIGHTS), batch_size=32, progress=False)
+    try:
+        build(url, command="run", quiet=True)
+    except DbtError as exc:
+        sys.stderr.write(f"kpi_atlas: {exc}\n")
     yield url
     db.drop_database(server_url, name)
