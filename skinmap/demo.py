@@ -44,7 +44,7 @@ def prepare_data(out_dir: Path, *, scale: float, seed: int) -> dict:
 
 def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str], None] = print,
                  progress: bool = True) -> dict[str, float]:
-    """Ingest every planted dataset, embed, build the KPIs; return seconds per step."""
+    """Ingest every planted dataset, embed, compute kNN edges, build the KPIs; return seconds per step."""
     from skinmap.dbt_runner import build
     from skinmap.ingest import ingest, load_mapping
 
@@ -64,6 +64,12 @@ def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str],
     encoder = load_encoder(DEMO_MODEL, DEMO_WEIGHTS)
     echo(embed_images(url, encoder, batch_size=32, progress=progress).line())
     seconds["embed"] = time.monotonic() - started
+
+    started = time.monotonic()
+    from skinmap.knn import compute_neighbours
+
+    echo(compute_neighbours(url).line())  # the kNN edges and novelty aggregates the dbt models read
+    seconds["knn"] = time.monotonic() - started
 
     started = time.monotonic()
     echo(build(url, quiet=True))

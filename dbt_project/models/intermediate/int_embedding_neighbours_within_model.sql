@@ -1,60 +1,50 @@
-{{ config(
-    pre_hook='set local enable_indexscan = off',
-    post_hook='analyze {{ this }}',
-) }}
+{{ config(post_hook='analyze {{ this }}') }}
 
 {#- Each image's near_duplicate_candidates_k nearest images of the same
-    model by cosine distance, exact: a full scan with a top-k sort (the
-    table has no vector index, index scans are off, and the order by has
-    a tie-breaker that no index could serve). -#}
+    model by cosine distance, read from the kNN edge table that `skinmap
+    knn` fills (SQL engine: exact scan for small sets, HNSW beyond; exact
+    engine: torch). Both ends must still be usable images. -#}
 
 with
 
-query_images as (
+edges as (
+    select * from {{ ref('stg_atlas_knn__edges') }}
+),
+
+embeddings as (
     select * from {{ ref('int_embeddings_joined_to_images') }}
 ),
 
-reference_images as (
+embeddings_b as (
     select * from {{ ref('int_embeddings_joined_to_images') }}
 ),
 
-neighbours as (
-    select
-        query_images.model_id,
-        query_images.model_name,
-        query_images.image_id,
-        nearest.neighbour_image_id,
-        nearest.cosine_distance
-    from query_images
-    cross join lateral (
-        select
-            reference_images.image_id as neighbour_image_id,
-            reference_images.vec <=> query_images.vec as cosine_distance
-        from reference_images
-        where
-            reference_images.model_id = query_images.model_id
-            and reference_images.image_id <> query_images.image_id
-        order by cosine_distance asc, neighbour_image_id asc
-        limit {{ var('near_duplicate_candidates_k') }}
-    ) as nearest
+candidate_edges as (
+    select * from edges
+    where neighbour_rank <= {{ var('near_duplicate_candidates_k') }}
 ),
 
-ranked as (
+usable_edges as (
     select
-        model_id,
-        model_name,
-        image_id,
-        neighbour_image_id,
-        cosine_distance,
-        row_number() over (
-            partition by model_id, image_id
-            order by cosine_distance asc, neighbour_image_id asc
-        ) as neighbour_rank
-    from neighbours
+        candidate_edges.model_id,
+        embeddings.model_name,
+        candidate_edges.image_id,
+        candidate_edges.neighbour_image_id,
+        candidate_edges.cosine_distance,
+        candidate_edges.neighbour_rank
+    from candidate_edges
+    inner join embeddings
+        on
+            candidate_edges.model_id = embeddings.model_id
+            and candidate_edges.image_id = embeddings.image_id
+    inner join embeddings_b
+        on
+            candidate_edges.model_id = embeddings_b.model_id
+            and candidate_edges.neighbour_image_id = embeddings_b.image_id
 ),
 
 final as (
-    select * from ranked
+    select * from usable_edges
 )
 
 select * from final

@@ -1,0 +1,86 @@
+{{ config(post_hook='analyze {{ this }}') }}
+
+{#- The reference images R of every cohort's null baseline, with their
+    novelty inside R (leaving themselves out) and a 0-based index in
+    image_id order that the hash sampling draws. -#}
+
+with
+
+scores as (
+    select * from {{ ref('int_novelty_scored_by_cutoff') }}
+),
+
+cohorts as (
+    select distinct
+        model_id,
+        grouping,
+        reference_group,
+        release_year
+    from {{ ref('int_novelty_cohort_queries') }}
+),
+
+dataset_references as (
+    select
+        cohorts.model_id,
+        cohorts.grouping,
+        cohorts.reference_group,
+        cohorts.release_year,
+        scores.image_id,
+        scores.novelty
+    from cohorts
+    inner join scores
+        on
+            cohorts.model_id = scores.model_id
+            and cohorts.release_year = scores.cutoff_year
+    where
+        cohorts.grouping = 'dataset'
+        and scores.image_release_year < scores.cutoff_year
+),
+
+{% for attribute in ['modality', 'icd10_block', 'fitzpatrick_group'] %}
+{{ attribute }}_references as (
+    select
+        cohorts.model_id,
+        cohorts.grouping,
+        cohorts.reference_group,
+        cohorts.release_year,
+        scores.image_id,
+        scores.novelty
+    from cohorts
+    inner join scores
+        on
+            cohorts.model_id = scores.model_id
+            and cohorts.release_year = scores.cutoff_year
+            and cohorts.reference_group = scores.{{ attribute }}
+    where
+        cohorts.grouping = '{{ attribute }}'
+        and scores.image_release_year < scores.cutoff_year
+),
+
+{% endfor %}
+all_references as (
+    select * from dataset_references
+    union all
+    select * from modality_references
+    union all
+    select * from icd10_block_references
+    union all
+    select * from fitzpatrick_group_references
+),
+
+final as (
+    select
+        model_id,
+        grouping,
+        reference_group,
+        release_year,
+        image_id,
+        novelty,
+        row_number() over (
+            partition by model_id, grouping, reference_group, release_year
+            order by image_id asc
+        ) - 1 as reference_index
+    from all_references
+)
+
+select * from final

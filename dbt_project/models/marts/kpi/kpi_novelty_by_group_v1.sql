@@ -1,0 +1,88 @@
+with
+
+queries as (
+    select * from {{ ref('int_novelty_cohort_queries') }}
+),
+
+references_ as (
+    select * from {{ ref('int_novelty_cohort_references') }}
+),
+
+baseline_draws as (
+    select * from {{ ref('int_novelty_cohort_baseline_draws') }}
+),
+
+cohorts as (
+    select
+        model_id,
+        model_name,
+        grouping,
+        group_value,
+        reference_group,
+        release_year,
+        count(*) as n_query,
+        avg(novelty) as raw_novelty
+    from queries
+    group by model_id, model_name, grouping, group_value, reference_group, release_year
+),
+
+reference_sizes as (
+    select
+        model_id,
+        grouping,
+        reference_group,
+        release_year,
+        count(*) as n_reference
+    from references_
+    group by model_id, grouping, reference_group, release_year
+),
+
+baseline as (
+    select
+        model_id,
+        grouping,
+        group_value,
+        release_year,
+        max(n_sample) as n_baseline_sample,
+        count(*) as n_baseline_draws,
+        avg(draw_mean) as baseline_mean,
+        percentile_cont(0.025) within group (order by draw_mean) as baseline_p025,
+        percentile_cont(0.975) within group (order by draw_mean) as baseline_p975
+    from baseline_draws
+    where draw_mean is not null
+    group by model_id, grouping, group_value, release_year
+),
+
+final as (
+    select
+        cohorts.model_name::text as model_name,
+        cohorts.grouping::text as grouping,
+        cohorts.group_value::text as group_value,
+        cohorts.release_year::integer as release_year,
+        cohorts.n_query::bigint as n_query,
+        coalesce(reference_sizes.n_reference, 0)::bigint as n_baseline_reference,
+        cohorts.raw_novelty::double precision as raw_novelty,
+        baseline.baseline_mean::double precision as baseline_mean,
+        baseline.baseline_p025::double precision as baseline_p025,
+        baseline.baseline_p975::double precision as baseline_p975,
+        (
+            cohorts.raw_novelty / nullif(baseline.baseline_mean, 0)
+        )::double precision as novelty_vs_baseline,
+        baseline.n_baseline_draws::integer as n_baseline_draws,
+        baseline.n_baseline_sample::bigint as n_baseline_sample
+    from cohorts
+    left join reference_sizes
+        on
+            cohorts.model_id = reference_sizes.model_id
+            and cohorts.grouping = reference_sizes.grouping
+            and cohorts.reference_group = reference_sizes.reference_group
+            and cohorts.release_year = reference_sizes.release_year
+    left join baseline
+        on
+            cohorts.model_id = baseline.model_id
+            and cohorts.grouping = baseline.grouping
+            and cohorts.group_value = baseline.group_value
+            and cohorts.release_year = baseline.release_year
+)
+
+select * from final

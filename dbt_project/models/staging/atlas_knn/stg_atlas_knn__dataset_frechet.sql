@@ -1,0 +1,19 @@
+with
+
+source as (
+    select * from {{ source('atlas_knn', 'dataset_frechet') }}
+),
+
+final as (
+    select
+        model_id,
+        dataset_id_a,
+        dataset_id_b,
+        n_images_a,
+        n_images_b,
+        frechet_distance,
+        computed_at
+    from source
+)
+
+select * from final

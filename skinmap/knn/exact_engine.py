@@ -1,0 +1,92 @@
+"""The exact engine: cosine distances by torch matmul, top-k in tiles, on CUDA when present.
+
+Every distance is computed, so results are exact (ties broken by image id,
+like the SQL engine's exact scan). torch is imported here only, when the
+engine is used: the rest of skinmap never loads it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from skinmap.knn.reference import sorted_rows
+from skinmap.knn.vectors import load_vectors, model_images
+
+_TIE_MARGIN = 4  # extra places per tile, so equal distances at the k-th place can be re-sorted by id
+
+
+class ExactEngine:
+    name = "exact"
+
+    def __init__(self, url: str, *, device: str | None = None, query_tile: int = 1024,
+                 reference_tile: int = 65536):
+        import torch
+
+        self.url = url
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.query_tile, self.reference_tile = query_tile, reference_tile
+        self._cache: dict[int, tuple[np.ndarray, object, dict[int, int]]] = {}
+
+    def _vectors(self, model_id: int):
+        if model_id not in self._cache:
+            import torch
+
+            ids = model_images(self.url, model_id).image_ids
+            matrix = torch.from_numpy(load_vectors(self.url, model_id, ids)).to(self.device)
+            matrix = torch.nn.functional.normalize(matrix, dim=1) if len(ids) else matrix
+            self._cache[model_id] = (ids, matrix, {int(i): n for n, i in enumerate(ids)})
+        return self._cache[model_id]
+
+    def reference(self, model_id: int) -> ExactReference:
+        ids, matrix, rows = self._vectors(model_id)
+        return ExactReference(self, ids, matrix, rows)
+
+    def whole_model(self, model_id: int, image_ids: np.ndarray) -> ExactReference:
+        reference = self.reference(model_id)
+        reference.add(image_ids)
+        return reference
+
+
+class ExactReference:
+    """Members are rows of the model's matrix; a search scores queries against all of them."""
+
+    def __init__(self, engine: ExactEngine, ids: np.ndarray, matrix, rows: dict[int, int]):
+        self.engine, self.ids, self.matrix, self.rows = engine, ids, matrix, rows
+        self.member_rows: list[int] = []
+
+    def add(self, image_ids: np.ndarray) -> None:
+        self.member_rows.extend(self.rows[int(i)] for i in image_ids)
+
+    def search(self, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        n = len(query_ids)
+        out_ids = np.full((n, k), -1, dtype=np.int64)
+        out_d = np.full((n, k), np.nan, dtype=np.float64)
+        if n == 0 or not self.member_rows or k == 0:
+            return out_ids, out_d
+        members = torch.as_tensor(np.array(sorted(self.member_rows)), device=self.engine.device)
+        member_ids = torch.as_tensor(self.ids, device=self.engine.device)[members]
+        query_rows = torch.as_tensor([self.rows[int(i)] for i in query_ids], device=self.engine.device)
+        take = min(k + _TIE_MARGIN, len(members))
+        for start in range(0, n, self.engine.query_tile):
+            queries = self.matrix[query_rows[start:start + self.engine.query_tile]]
+            best_d = best_i = None
+            for r0 in range(0, len(members), self.engine.reference_tile):
+                tile = members[r0:r0 + self.engine.reference_tile]
+                dist = 1.0 - (queries @ self.matrix[tile].T).clamp_(-1.0, 1.0)
+                d, j = torch.topk(dist, min(take, len(tile)), dim=1, largest=False)
+                i = member_ids[r0:r0 + self.engine.reference_tile][j]
+                if best_d is None:
+                    best_d, best_i = d, i
+                else:
+                    cat_d, cat_i = torch.cat([best_d, d], 1), torch.cat([best_i, i], 1)
+                    best_d, pos = torch.topk(cat_d, min(take, cat_d.shape[1]), dim=1, largest=False)
+                    best_i = torch.gather(cat_i, 1, pos)
+            ids, dists = sorted_rows(best_i.cpu().numpy(), best_d.double().cpu().numpy())
+            width = min(k, ids.shape[1])
+            out_ids[start:start + len(ids), :width] = ids[:, :width]
+            out_d[start:start + len(ids), :width] = dists[:, :width]
+        return out_ids, out_d
+
+    def close(self) -> None:
+        self.member_rows = []

@@ -1,0 +1,47 @@
+"""The one primitive both engines implement: a growable reference set that answers kNN queries."""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class ReferenceSet(Protocol):
+    """Images of one model that queries are searched against; grows with add()."""
+
+    def add(self, image_ids: np.ndarray) -> None:
+        """Put these images (already embedded by the model) into the set."""
+
+    def search(self, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest members of each query: (ids, cosine distances), shape (n, k).
+
+        Rows are sorted by (distance, id); missing places are id -1 and
+        distance NaN. A query that is itself a member finds itself.
+        """
+
+    def close(self) -> None:
+        """Release whatever the set holds (scratch tables, tensors)."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def reference(self, model_id: int) -> ReferenceSet:
+        """A new, empty reference set for one model."""
+
+
+def without_self(query_ids: np.ndarray, ids: np.ndarray, dists: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drop each query's own id from its row (searched with k + 1) and keep the first k places."""
+    is_self = ids == query_ids[:, None]
+    order = np.argsort(is_self, axis=1, kind="stable")  # self moves to the end, others keep their order
+    ids = np.take_along_axis(ids, order, axis=1)[:, :k]
+    dists = np.take_along_axis(dists, order, axis=1)[:, :k]
+    return ids, dists
+
+
+def sorted_rows(ids: np.ndarray, dists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort every row by (distance, id), missing places (NaN) last: the ties rule of both engines."""
+    key_d = np.where(np.isnan(dists), np.inf, dists)
+    key_i = np.where(ids < 0, np.iinfo(np.int64).max, ids)
+    order = np.lexsort((key_i, key_d), axis=1)
+    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(dists, order, axis=1)

@@ -1,0 +1,58 @@
+"""One entry point: fill edges, novelty aggregates and Fréchet distances for every model."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from skinmap.knn.edges import build_edges
+from skinmap.knn.frechet import build_frechet
+from skinmap.knn.novelty import build_novelty
+from skinmap.knn.vectors import model_ids, model_images
+
+ENGINES = ("sql", "exact")
+
+
+def make_engine(url: str, name: str, **options):
+    if name == "sql":
+        from skinmap.knn.sql_engine import SqlEngine
+
+        return SqlEngine(url, **options)
+    if name == "exact":
+        from skinmap.knn.exact_engine import ExactEngine
+
+        return ExactEngine(url, **options)
+    raise ValueError(f"unknown kNN engine {name!r}: choose one of {', '.join(ENGINES)}")
+
+
+@dataclass
+class KnnSummary:
+    engine: str
+    models: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def line(self) -> str:
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts.items())
+        secs = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
+        return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}"
+
+
+def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k: int = 100,
+                       full: bool = False, model_name: str | None = None, frechet: bool = True,
+                       **engine_options) -> KnnSummary:
+    """Edges (k), novelty aggregates (novelty_k) and Fréchet distances; incremental unless `full`."""
+    knn = make_engine(url, engine, **engine_options)
+    summary = KnnSummary(engine)
+    for model_id in model_ids(url, model_name):
+        images = model_images(url, model_id)
+        summary.models += 1
+        steps = [("edges", lambda m: build_edges(url, knn, m, k, full=full)),
+                 ("novelty", lambda m: build_novelty(url, knn, m, novelty_k, full=full))]
+        if frechet:
+            steps.append(("frechet", lambda m: {"frechet_pairs": build_frechet(url, m)}))
+        for step, fn in steps:
+            started = time.monotonic()
+            for key, value in fn(images).items():
+                summary.counts[key] = summary.counts.get(key, 0) + value
+            summary.seconds[step] = summary.seconds.get(step, 0.0) + time.monotonic() - started
+    return summary

@@ -1,0 +1,142 @@
+"""The SQL engine: pgvector in PostgreSQL, LATERAL kNN joins run in parallel batches.
+
+A reference set is an unlogged scratch table of the model's vectors, typed
+vector(dim). Small sets are searched by an exact sequential scan (ties broken
+by image id); from `exact_below` members on, the table gets an HNSW cosine
+index and searches run with hnsw.ef_search >= k and iterative scans, so a
+query always gets k results. Images are added in release order, so the
+index of "earlier years" grows with the years instead of being rebuilt.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from skinmap import db
+from skinmap.knn.reference import sorted_rows
+
+EXACT_BELOW = 20_000  # members under which a sequential scan is both exact and fast enough
+
+
+class SqlEngine:
+    name = "sql"
+
+    def __init__(self, url: str, *, workers: int | None = None, batch_size: int = 256,
+                 exact_below: int = EXACT_BELOW, ef_search: int | None = None):
+        self.url = url
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self.batch_size, self.exact_below, self.ef_search = batch_size, exact_below, ef_search
+
+    def reference(self, model_id: int) -> SqlReference:
+        return SqlReference(self, model_id)
+
+    def whole_model(self, model_id: int, image_ids: np.ndarray) -> SqlReference:
+        """Every image of the model, searched in atlas.embedding through its own partial HNSW index."""
+        return SqlReference(self, model_id, whole_model_size=len(image_ids))
+
+
+class SqlReference:
+    def __init__(self, engine: SqlEngine, model_id: int, *, whole_model_size: int | None = None):
+        self.engine, self.model_id = engine, int(model_id)
+        self.is_whole_model = whole_model_size is not None
+        self.n_members = whole_model_size or 0
+        self.has_index = False
+        self.index_seconds = 0.0
+        with db.connect(engine.url) as conn:
+            self.dim = conn.execute(
+                "select dimension from atlas.embedding_model where model_id = %s", (model_id,)
+            ).fetchone()[0]
+            if self.is_whole_model:
+                # the partial index matches only with the model id as a literal and the same cast
+                self.table = "atlas.embedding"
+                self.vec = f"r.vec::vector({self.dim})"
+                self.where = f"where r.model_id = {self.model_id}"
+            else:
+                self.table = f"atlas.knn_scratch_{uuid.uuid4().hex[:12]}"
+                self.vec, self.where = "r.vec", ""
+                conn.execute(
+                    f"create unlogged table {self.table} "
+                    f"(image_id bigint primary key, vec vector({self.dim}) not null)"
+                )
+            conn.commit()
+
+    def add(self, image_ids: np.ndarray) -> None:
+        if self.is_whole_model:
+            raise ValueError("a whole-model reference already holds every image")
+        if len(image_ids) == 0:
+            return
+        with db.connect(self.engine.url) as conn:
+            conn.execute(
+                f"insert into {self.table} (image_id, vec) select image_id, vec::vector({self.dim}) "
+                "from atlas.embedding where model_id = %s and image_id = any(%s)",
+                (self.model_id, [int(i) for i in image_ids]),
+            )
+            conn.commit()
+        self.n_members += len(image_ids)
+
+    def _ensure_index(self) -> None:
+        if self.has_index or self.n_members < self.engine.exact_below:
+            return
+        import time
+
+        started = time.monotonic()
+        with db.connect(self.engine.url, autocommit=True) as conn:
+            conn.execute("set maintenance_work_mem = '1GB'")
+            conn.execute(f"set max_parallel_maintenance_workers = {max(0, self.engine.workers - 1)}")
+            if self.is_whole_model:
+                conn.execute("select atlas.ensure_embedding_index_v1(%s)", (self.model_id,))
+            else:
+                conn.execute(f"create index on {self.table} using hnsw (vec vector_cosine_ops)")
+            conn.execute(f"analyze {self.table}")
+        self.has_index = True
+        self.index_seconds += time.monotonic() - started
+
+    def _batch(self, query_ids: list[int], k: int) -> list[tuple[int, int, float]]:
+        order = "nn_distance" if self.has_index else "nn_distance, r.image_id"
+        sql = (
+            "select q.image_id, nn.image_id, nn.nn_distance "
+            "from atlas.embedding as q "
+            "cross join lateral ("
+            f"  select r.image_id, {self.vec} <=> q.vec::vector({self.dim}) as nn_distance "
+            f"  from {self.table} as r {self.where} "
+            f"  order by {order} limit {int(k)}"
+            ") as nn where q.model_id = %s and q.image_id = any(%s)"
+        )
+        with db.connect(self.engine.url) as conn:
+            if self.has_index:
+                ef = self.engine.ef_search or min(1000, max(40, 2 * k))
+                conn.execute(f"set hnsw.ef_search = {max(int(ef), k)}")
+                conn.execute("set hnsw.iterative_scan = relaxed_order")
+            else:
+                conn.execute("set enable_indexscan = off")
+            return conn.execute(sql, (self.model_id, query_ids)).fetchall()
+
+    def search(self, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        n = len(query_ids)
+        out_ids = np.full((n, k), -1, dtype=np.int64)
+        out_d = np.full((n, k), np.nan, dtype=np.float64)
+        if n == 0 or self.n_members == 0 or k == 0:
+            return out_ids, out_d
+        self._ensure_index()
+        row_of = {int(i): r for r, i in enumerate(query_ids)}
+        filled = np.zeros(n, dtype=np.int64)
+        batches = [[int(i) for i in query_ids[s:s + self.engine.batch_size]]
+                   for s in range(0, n, self.engine.batch_size)]
+        with ThreadPoolExecutor(self.engine.workers) as pool:
+            for rows in pool.map(lambda b: self._batch(b, k), batches):
+                for q, neighbour, dist in rows:
+                    r = row_of[q]
+                    if filled[r] < k:
+                        out_ids[r, filled[r]], out_d[r, filled[r]] = neighbour, dist
+                        filled[r] += 1
+        return sorted_rows(out_ids, out_d)
+
+    def close(self) -> None:
+        if self.is_whole_model:
+            return
+        with db.connect(self.engine.url) as conn:
+            conn.execute(f"drop table if exists {self.table}")
+            conn.commit()
