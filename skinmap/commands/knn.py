@@ -1,0 +1,38 @@
+"""`skinmap knn`: fill the kNN edge table and the novelty aggregates the dbt models read."""
+from __future__ import annotations
+
+import click
+
+from skinmap.cli import cli
+from skinmap.commands._common import atlas_url, friendly
+
+
+@cli.command()
+@click.option("--engine", type=click.Choice(["sql", "exact"]), default="sql", show_default=True,
+              help="sql: pgvector HNSW with iterative scans (exact scan for small sets); exact: torch matmul + top-k.")
+@click.option("--k", "k", type=int, default=10, show_default=True,
+              help="Edges kept per image (near-duplicate candidates, graphs); >= near_duplicate_candidates_k.")
+@click.option("--novelty-k", type=int, default=100, show_default=True,
+              help="Neighbours averaged per image for novelty (must equal the dbt variable novelty_k).")
+@click.option("--full", is_flag=True, help="Recompute everything instead of only what new images change.")
+@click.option("--model", "model_name", default=None, help="Only this embedding model (default: every model).")
+@click.option("--device", default=None, help="Exact engine: cpu or cuda (default: cuda if available).")
+@click.pass_context
+@friendly
+def knn(ctx, engine, k, novelty_k, full, model_name, device) -> None:
+    """Compute kNN edges, per-image novelty and dataset Fréchet distances (incremental by default).
+
+    Run it after `skinmap embed` and before `skinmap build`. Adding a dataset
+    later computes the new images' neighbours and repairs only the old images
+    whose neighbour lists the new ones enter.
+
+    \b
+    Example:
+        skinmap knn                      # SQL engine, incremental
+        skinmap knn --engine exact --full --device cuda
+    """
+    from skinmap.knn import compute_neighbours
+
+    options = {"device": device} if engine == "exact" and device else {}
+    click.echo(compute_neighbours(atlas_url(ctx), engine=engine, k=k, novelty_k=novelty_k, full=full,
+                                  model_name=model_name, **options).line())

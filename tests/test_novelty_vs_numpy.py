@@ -1,0 +1,114 @@
+"""Novelty from the SQL views equals an independent numpy computation of DESIGN.md's definition."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skinmap.db import connect
+from skinmap.dbt_runner import build
+from skinmap.knn import compute_neighbours, planted
+from skinmap.knn.assess import assess_vectors
+from skinmap.knn.vectors import as_array
+
+K = 100  # the dbt default novelty_k
+
+
+@pytest.fixture(scope="module")
+def novelty_atlas(server_url):
+    from skinmap import db, migrate
+
+    name = "t_novelty_vs_numpy"
+    url = db.create_database(server_url, name, drop_first=True)
+    migrate.upgrade(url)
+    rng = np.random.default_rng(3)
+    for j, (n, year) in enumerate([(250, 2015), (200, 2017), (150, 2018), (120, 2018)]):
+        planted.add_dataset(url, f"n{j}", year, planted.clustered_vectors(n, 48, 25, 0.8, rng), seed=j)
+    compute_neighbours(url, engine="sql", k=10, novelty_k=K)
+    build(url, quiet=True)
+    with connect(url) as conn:
+        rows = conn.execute(
+            "select e.image_id, i.release_year, d.slug, d.release_year, i.modality, e.vec from atlas.embedding e "
+            "join atlas.image i using (image_id) join atlas.dataset d using (dataset_id) order by e.image_id"
+        ).fetchall()
+    vectors = np.array([as_array(r[5]).astype(np.float64) for r in rows])
+    meta = {
+        "year": np.array([r[1] for r in rows]),
+        "slug": np.array([r[2] for r in rows]),
+        "dataset_year": np.array([r[3] for r in rows]),
+        "modality": np.array([r[4] for r in rows]),
+    }
+    yield url, vectors, meta
+    db.drop_database(server_url, name)
+
+
+def _novelty(vectors: np.ndarray, query: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Mean cosine distance of each query row to its K nearest reference rows, itself excluded."""
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    dist = 1.0 - unit[query] @ unit[reference].T
+    dist[query[:, None] == reference[None, :]] = np.inf
+    nearest = np.sort(dist, axis=1)[:, :K]
+    return np.array([row[np.isfinite(row)].mean() for row in nearest])  # fewer than K: all there are
+
+
+def test_novelty_by_year_equals_numpy(novelty_atlas):
+    url, vectors, meta = novelty_atlas
+    idx = np.arange(len(vectors))
+    with connect(url) as conn:
+        rows = conn.execute("select release_year, raw_novelty from kpi.kpi_novelty_by_year_v1").fetchall()
+    first = min(meta["year"])
+    assert len(rows) == len(set(meta["year"]))
+    for year, raw in rows:
+        if year == first:
+            assert raw is None
+            continue
+        want = _novelty(vectors, idx[meta["year"] == year], idx[meta["year"] < year]).mean()
+        assert raw == pytest.approx(want, abs=1e-6), year
+
+
+def test_novelty_by_dataset_and_modality_equal_numpy(novelty_atlas):
+    url, vectors, meta = novelty_atlas
+    idx = np.arange(len(vectors))
+    with connect(url) as conn:
+        rows = conn.execute(
+            "select grouping, group_value, release_year, raw_novelty, n_query from kpi.kpi_novelty_by_group_v1 "
+            "where grouping in ('dataset', 'modality')"
+        ).fetchall()
+    checked = 0
+    for grouping, value, year, raw, n_query in rows:
+        if grouping == "dataset":
+            query = idx[(meta["slug"] == value) & (meta["year"] <= year)]
+        else:
+            query = idx[(meta["modality"] == value) & (meta["year"] == year)]
+        assert n_query == len(query)
+        reference = idx[meta["year"] < year]
+        if len(reference) == 0:
+            assert raw is None
+            continue
+        assert raw == pytest.approx(_novelty(vectors, query, reference).mean(), abs=1e-6), (grouping, value)
+        checked += 1
+    assert checked >= 5
+
+
+def test_group_rows_carry_a_baseline(novelty_atlas):
+    url, _, _ = novelty_atlas
+    with connect(url) as conn:
+        rows = conn.execute(
+            "select grouping, count(*) filter (where baseline_mean is not null) from kpi.kpi_novelty_by_group_v1 "
+            "group by 1 order by 1").fetchall()
+    assert {g for g, _ in rows} == {"dataset", "fitzpatrick_group", "icd10_block", "modality"}
+    assert all(n > 0 for _, n in rows)
+
+
+def test_assess_candidate_set_against_the_atlas(novelty_atlas):
+    url, vectors, _ = novelty_atlas
+    rng = np.random.default_rng(9)
+    far = planted.clustered_vectors(40, vectors.shape[1], 3, 0.5, rng)  # new clusters: unlike the atlas
+    near = vectors[:40] + 0.01 * rng.standard_normal((40, vectors.shape[1]))
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    novel = assess_vectors(url, "planted", far, k=K)
+    repeat = assess_vectors(url, "planted", near, k=K)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    want = np.sort(1.0 - (far / np.linalg.norm(far, axis=1, keepdims=True)) @ unit.T, axis=1)[:, :K].mean()
+    assert novel.raw_novelty == pytest.approx(want, abs=1e-6)
+    assert novel.baseline_mean is not None
+    assert novel.novelty_vs_baseline > 1.0 > repeat.novelty_vs_baseline
