@@ -58,7 +58,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def kpi_atlas(server_url, tmp_path_factory) -> str:
-    """A small generated atlas, ingested, embedded and `dbt run` once per session; treat as read-only.
+    """A small generated atlas, ingested, embedded, `dbt seed` + `dbt run` once per session; treat as read-only.
 
     `dbt run`, not build: the data tests are test_kpis_vs_truth's job, and a
     model that fails to build is reported while the others stay usable.
@@ -80,6 +80,7 @@ def kpi_atlas(server_url, tmp_path_factory) -> str:
         ingest(url, load_mapping(data_dir / dataset["slug"] / "mapping.yaml"), progress=False)
     embed_images(url, load_encoder(demo.DEMO_MODEL, demo.DEMO_WEIGHTS), batch_size=32, progress=False)
     try:
+        build(url, command="seed", quiet=True)
         build(url, command="run", quiet=True)
     except DbtError as exc:
         sys.stderr.write(f"kpi_atlas: {exc}\n")

@@ -1,0 +1,111 @@
+"""One plotly figure per report section, from kpi rows; None when the data is not there."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import plotly.graph_objects as go
+
+REPRESENTATION_ATTRIBUTES = ("fitzpatrick_type", "fitzpatrick_group", "age_bin", "sex", "continent")
+_LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+
+
+def novelty_by_year(rows: list[dict]) -> go.Figure | None:
+    """Raw novelty per year, with the null baseline's 2.5-97.5% band and mean, per model."""
+    scored = [r for r in rows if r.get("raw_novelty") is not None]
+    if not scored:
+        return None
+    fig = go.Figure()
+    by_model: dict[str, list[dict]] = defaultdict(list)
+    for row in sorted(scored, key=lambda r: r["release_year"]):
+        by_model[row["model_name"]].append(row)
+    for model, model_rows in by_model.items():
+        years = [r["release_year"] for r in model_rows]
+        band = [r for r in model_rows if r.get("baseline_p025") is not None]
+        if band:
+            fig.add_trace(go.Scatter(
+                x=[r["release_year"] for r in band] + [r["release_year"] for r in reversed(band)],
+                y=[r["baseline_p975"] for r in band] + [r["baseline_p025"] for r in reversed(band)],
+                fill="toself", line={"width": 0}, opacity=0.25, name=f"{model}: baseline 95% band",
+            ))
+            fig.add_trace(go.Scatter(x=[r["release_year"] for r in band], y=[r["baseline_mean"] for r in band],
+                                     mode="lines", line={"dash": "dash"}, name=f"{model}: baseline mean"))
+        fig.add_trace(go.Scatter(x=years, y=[r["raw_novelty"] for r in model_rows], mode="lines+markers",
+                                 name=f"{model}: raw novelty"))
+    fig.update_layout(title="Novelty by release year (mean cosine distance to the k nearest earlier images)",
+                      xaxis_title="release year", yaxis_title="novelty", **_LAYOUT)
+    return fig
+
+
+def representation(rows: list[dict]) -> list[tuple[str, go.Figure]]:
+    """One bar chart per attribute: share of known values with the 95% Wilson interval."""
+    figures = []
+    for attribute in REPRESENTATION_ATTRIBUTES:
+        known = sorted((r for r in rows if r["attribute"] == attribute and r.get("share") is not None),
+                       key=lambda r: (r.get("value_order") or 0, r["value"]))
+        if not known:
+            continue
+        share_known = known[0].get("share_known")
+        fig = go.Figure(go.Bar(
+            x=[r["value"] for r in known], y=[r["share"] for r in known],
+            error_y={"type": "data", "symmetric": False,
+                     "array": [r["wilson_high"] - r["share"] for r in known],
+                     "arrayminus": [r["share"] - r["wilson_low"] for r in known]},
+            text=[f"n={r['n_images']}" for r in known], textposition="outside",
+        ))
+        known_note = f" (known for {share_known:.0%} of images)" if share_known is not None else ""
+        fig.update_layout(title=f"{attribute}: share with 95% interval{known_note}",
+                          yaxis_title="share of known", yaxis_tickformat=".0%", **_LAYOUT)
+        figures.append((attribute, fig))
+    return figures
+
+
+def overlap_heatmap(matrix: dict[tuple[str, str], float], label: str) -> go.Figure | None:
+    """Heatmap of dataset A (rows) x dataset B (columns)."""
+    if not matrix:
+        return None
+    slugs = sorted({a for a, _ in matrix} | {b for _, b in matrix})
+    z = [[matrix.get((a, b), 0) for b in slugs] for a in slugs]
+    fig = go.Figure(go.Heatmap(z=z, x=slugs, y=slugs, colorscale="Blues", colorbar={"title": label},
+                               text=z, texttemplate="%{text:.3~g}"))
+    fig.update_layout(title=f"Dataset overlap: {label}", xaxis_title="dataset B", yaxis_title="dataset A",
+                      **_LAYOUT)
+    return fig
+
+
+def overlap_from_pairs(rows: list[dict]) -> dict[tuple[str, str], float]:
+    """Images of A with a near duplicate in B (B != A), from kpi_near_duplicate_pairs, first model."""
+    cross = [r for r in rows if r["dataset_slug_a"] != r["dataset_slug_b"]]
+    if not cross:
+        return {}
+    model = sorted({r["model_name"] for r in cross})[0]
+    images: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for r in cross:
+        if r["model_name"] != model:
+            continue
+        images[(r["dataset_slug_a"], r["dataset_slug_b"])].add(r["image_id_a"])
+        images[(r["dataset_slug_b"], r["dataset_slug_a"])].add(r["image_id_b"])
+    return {pair: float(len(ids)) for pair, ids in images.items()}
+
+
+def atlas_map(rows: list[dict], colour_by: str = "dataset_slug") -> go.Figure | None:
+    """PCA (2 components) of the sampled vectors of the first model, one colour per group."""
+    if len(rows) < 3:
+        return None
+    model = sorted({r["model_name"] for r in rows})[0]
+    sample = [r for r in rows if r["model_name"] == model]
+    vectors = np.asarray([r["vec"] for r in sample], dtype=np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    centred = vectors - vectors.mean(axis=0)
+    _, singular, components = np.linalg.svd(centred, full_matrices=False)
+    xy = centred @ components[:2].T
+    explained = singular[:2] ** 2 / (singular ** 2).sum()
+    fig = go.Figure()
+    for group in sorted({r[colour_by] for r in sample}):
+        mask = [r[colour_by] == group for r in sample]
+        fig.add_trace(go.Scatter(x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=str(group),
+                                   marker={"size": 6, "opacity": 0.75}))
+    fig.update_layout(title=f"The atlas in 2-D: PCA of {len(sample)} sampled {model} vectors, by {colour_by}",
+                      xaxis_title=f"PC1 ({explained[0]:.0%})", yaxis_title=f"PC2 ({explained[1]:.0%})",
+                      **{**_LAYOUT, "height": 480})
+    return fig

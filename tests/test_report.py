@@ -1,0 +1,53 @@
+"""`skinmap report`: a self-contained HTML file from the kpi views, checked in real headless Chromium."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from skinmap.cli import cli
+from skinmap.db import connect
+
+BROWSER_DIR = Path(__file__).parent / "browser"
+
+
+def test_report_draws_every_chart_in_chromium(kpi_atlas, repo_root, tmp_path):
+    out = tmp_path / "atlas.html"
+    result = CliRunner().invoke(cli, ["--database-url", kpi_atlas, "report", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert not re.search(r"<script[^>]+src=", page), "the report must not load scripts from elsewhere"
+    expected = ["representation_fitzpatrick_group", "representation_sex",
+                "atlas_map_dataset_slug", "atlas_map_fitzpatrick_group"]
+    with connect(kpi_atlas) as conn:
+        if conn.execute("select count(*) from kpi.kpi_novelty_by_year_v1 where raw_novelty is not null").fetchone()[0]:
+            expected.append("novelty_by_year")
+        if conn.execute("select count(*) from kpi.kpi_near_duplicate_pairs_v1 where is_cross_dataset").fetchone()[0]:
+            expected.append("dataset_overlap")
+    for chart in expected:
+        assert f'data-chart="{chart}"' in page, chart
+
+    artifacts = repo_root / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot = artifacts / "report.png"
+    done = subprocess.run(["node", str(BROWSER_DIR / "check_report.mjs"), str(out), str(shot)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    check = json.loads(done.stdout.strip().splitlines()[-1])
+    assert check["errors"] == []
+    assert check["expected"] == len(check["drawn"]) >= 5
+    assert all(chart["marks"] > 0 for chart in check["drawn"]), check["drawn"]
+    assert shot.stat().st_size > 20_000
+    shutil.copy(out, artifacts / "report.html")
+
+
+def test_report_skips_sections_whose_views_are_missing(atlas_db, tmp_path):
+    """A migrated atlas before any dbt build has no kpi views: the report still writes, with no sections."""
+    out = tmp_path / "empty.html"
+    result = CliRunner().invoke(cli, ["--database-url", atlas_db, "report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 sections" in result.output and 'class="chart"' not in out.read_text()
