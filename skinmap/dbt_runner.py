@@ -58,7 +58,7 @@ def build(
     Raises DbtError naming the failed models and tests when dbt fails.
     """
     dbt = Path(sys.executable).with_name("dbt")
-    args = [str(dbt), command, "--project-dir", str(PROJECT_DIR)]
+    args = [str(dbt), *command.split(), "--project-dir", str(PROJECT_DIR)]  # "docs generate": two words
     target = _target_path()
     args += ["--profiles-dir", str(PROJECT_DIR), "--target-path", str(target), "--log-path", str(target / "logs")]
     if select:
