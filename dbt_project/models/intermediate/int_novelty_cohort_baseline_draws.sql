@@ -4,7 +4,9 @@
     novelty of min(|Q|, novelty_baseline_max_sample) images drawn with
     replacement from the cohort's reference images. Deterministic hash
     sampling as in int_novelty_baseline_draws; novelty_group_baseline_draws
-    draws per cohort (cohorts are many, so fewer draws than per year). -#}
+    draws per cohort (cohorts are many, so fewer draws than per year). The
+    sampled indexes are materialised: inlined, the planner folded the join to
+    the references into the sampling and compared every pair (100x slower). -#}
 
 with
 
@@ -57,7 +59,7 @@ sample_plans as (
             and cohorts.release_year = reference_sizes.release_year
 ),
 
-sampled_indexes as (
+sampled_indexes as materialized (
     select
         sample_plans.model_id,
         sample_plans.grouping,

@@ -1,0 +1,207 @@
+"""Benchmark: kNN engines, KPI build and near-duplicate detection at field scale, with peers.
+
+Synthetic clustered vectors (n_clusters centres, within-cluster spread, 512
+dimensions) in 10 datasets over 10 release years, with planted near
+duplicates (perturbed copies, same pixel signature). One run reports: load
+time; HNSW build time; kNN edges (k) and novelty (novelty_k) time and recall
+vs exact for both engines; full `dbt build`; incremental time after a 10k
+dataset as a share of a full rebuild; and the near-duplicate step of FAISS
+(exact flat index) and cleanlab's Datalab on the same vectors.
+
+    .venv/bin/python bench/knn_field_scale.py --n 100000
+    .venv/bin/python bench/knn_field_scale.py --n 1100000      # the field; hours on 2 cores
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from skinmap import db, migrate
+from skinmap.dbt_runner import build
+from skinmap.knn import planted
+from skinmap.knn.edges import build_edges
+from skinmap.knn.novelty import build_novelty
+from skinmap.knn.run import make_engine
+from skinmap.knn.vectors import model_images
+
+TAU = 0.10  # dbt default near_duplicate_max_distance
+
+
+def _timed(label: str, fn, times: dict):
+    started = time.monotonic()
+    out = fn()
+    times[label] = time.monotonic() - started
+    print(f"  {label}: {times[label]:.1f} s", flush=True)
+    return out
+
+
+def _plan(n: int, n_datasets: int, dup_share: float, dim: int, clusters: int, spread: float, seed: int):
+    rng = np.random.default_rng(seed)
+    x = planted.clustered_vectors(n, dim, clusters, spread, rng)
+    sizes = np.full(n_datasets, n // n_datasets)
+    sizes[-1] += n - sizes.sum()
+    plans, start = [], 0
+    for j, size in enumerate(sizes):
+        part = x[start:start + size].copy()
+        n_copies = int(size * dup_share)
+        copies = {}
+        for c in range(n_copies):
+            row, source = size - 1 - c, c  # last rows copy the first ones
+            v = part[source] + 0.02 * rng.standard_normal(dim).astype(np.float32) / np.sqrt(dim)
+            part[row] = v / np.linalg.norm(v)
+            copies[row] = source
+        plans.append((f"d{j:02d}", 2010 + j, part, copies))
+        start += size
+    return plans
+
+
+def _planted_pairs(url: str) -> set[tuple[int, int]]:
+    with db.connect(url) as conn:
+        rows = conn.execute(
+            "select a.image_id, b.image_id from atlas.pixel_signature a join atlas.pixel_signature b "
+            "on a.signature = b.signature and a.image_id < b.image_id").fetchall()
+    return {(int(a), int(b)) for a, b in rows}
+
+
+def _recall(url: str, engine_a, engine_b, model_id: int, ids: np.ndarray, k: int, n_sample: int = 1000) -> float:
+    sample = np.sort(np.random.default_rng(0).choice(ids, min(n_sample, len(ids)), replace=False))
+    got = engine_a.whole_model(model_id, ids).search(sample, k + 1)[0]
+    want = engine_b.whole_model(model_id, ids).search(sample, k + 1)[0]
+    return float(np.mean([len(set(g) & set(w)) / len(w) for g, w in zip(got, want)]))
+
+
+def _skinmap_pairs(url: str) -> set[tuple[int, int]]:
+    with db.connect(url) as conn:
+        return {(a, b) for a, b in conn.execute("select image_id_a, image_id_b from kpi.kpi_near_duplicate_pairs_v1")}
+
+
+def _pr(found: set, truth: set) -> str:
+    hit = len(found & truth)
+    return f"{len(found)} pairs, recall {hit / max(1, len(truth)):.3f}, precision {hit / max(1, len(found)):.3f}"
+
+
+def _faiss_pairs(x: np.ndarray, ids: np.ndarray, k: int) -> set[tuple[int, int]]:
+    import faiss
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    index = faiss.IndexFlatIP(x.shape[1])
+    index.add(x)
+    sims, nn = index.search(x, k + 1)
+    pairs = set()
+    for i, (row_s, row_n) in enumerate(zip(sims, nn)):
+        for s, j in zip(row_s, row_n):
+            if j != i and j >= 0 and 1 - s <= TAU:
+                pairs.add((int(min(ids[i], ids[j])), int(max(ids[i], ids[j]))))
+    return pairs
+
+
+def _cleanlab_pairs(x: np.ndarray, ids: np.ndarray) -> set[tuple[int, int]]:
+    from cleanlab import Datalab
+
+    lab = Datalab(data={"label": np.zeros(len(x), dtype=int)}, label_name="label", verbosity=0)
+    lab.find_issues(features=x, issue_types={"near_duplicate": {}})
+    issues = lab.get_issues("near_duplicate")
+    pairs = set()
+    for i, members in enumerate(issues["near_duplicate_sets"]):
+        for j in members:
+            pairs.add((int(min(ids[i], ids[j])), int(max(ids[i], ids[j]))))
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--new", type=int, default=10_000, help="size of the dataset added incrementally")
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--clusters", type=int, default=1000)
+    parser.add_argument("--spread", type=float, default=0.8)
+    parser.add_argument("--dup-share", type=float, default=0.01)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--novelty-k", type=int, default=100)
+    parser.add_argument("--skip-cleanlab", action="store_true")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    from skinmap import embedded
+
+    url = args.database_url or db.create_database(embedded.admin_url(), "skinmap_bench_knn", drop_first=True)
+    migrate.upgrade(url)
+    times: dict[str, float] = {}
+    print(f"bench: {args.n} vectors, {args.dim} dims, {args.clusters} clusters, cores {os.cpu_count()}", flush=True)
+    plans = _plan(args.n, 10, args.dup_share, args.dim, args.clusters, args.spread, seed=0)
+
+    def load():
+        for slug, year, part, copies in plans:
+            planted.add_dataset(url, slug, year, part, seed=int(slug[1:]), copy_rows=copies, index=False)
+    _timed("load", load, times)
+    with db.connect(url) as conn:
+        model_id = conn.execute("select model_id from atlas.embedding_model where model_name = 'planted'").fetchone()[0]
+
+    def hnsw():
+        with db.connect(url, autocommit=True) as conn:
+            conn.execute("set maintenance_work_mem = '2GB'")
+            conn.execute(f"set max_parallel_maintenance_workers = {max(0, (os.cpu_count() or 1) - 1)}")
+            conn.execute("select atlas.ensure_embedding_index_v1(%s)", (model_id,))
+            conn.execute("analyze atlas.embedding")
+    _timed("HNSW build (atlas.embedding)", hnsw, times)
+    images = model_images(url, model_id)
+    sql, exact = make_engine(url, "sql"), make_engine(url, "exact")
+
+    _timed("exact engine: edges k", lambda: build_edges(url, exact, images, args.k, full=True), times)
+    _timed("exact engine: novelty k", lambda: build_novelty(url, exact, images, args.novelty_k, full=True), times)
+    _timed("SQL engine: edges k", lambda: build_edges(url, sql, images, args.k, full=True), times)
+    _timed("SQL engine: novelty k", lambda: build_novelty(url, sql, images, args.novelty_k, full=True), times)
+    recall_k = _recall(url, sql, exact, model_id, images.image_ids, args.k)
+    recall_nk = _recall(url, sql, exact, model_id, images.image_ids, args.novelty_k)
+    print(f"  SQL engine recall@{args.k} vs exact: {recall_k:.4f}; recall@{args.novelty_k}: {recall_nk:.4f}")
+    with db.connect(url) as conn:
+        sizes = conn.execute(
+            "select pg_total_relation_size('atlas.knn_edge'), pg_total_relation_size('atlas.knn_novelty'), "
+            "(select count(*) from atlas.knn_edge), (select count(*) from atlas.knn_novelty)").fetchone()
+    print(f"  storage: knn_edge {sizes[2]} rows {sizes[0] / 2**20:.1f} MiB; "
+          f"knn_novelty {sizes[3]} rows {sizes[1] / 2**20:.1f} MiB", flush=True)
+
+    _timed("dbt build (all models + tests)", lambda: build(url, quiet=True), times)
+    truth = _planted_pairs(url)
+    print(f"  SkinMap near duplicates: {_pr(_skinmap_pairs(url), truth)}")
+
+    # near-duplicate step alone: SkinMap (SQL edges k + pair verification in dbt) vs peers
+    def skinmap_dups():
+        build_edges(url, sql, images, args.k, full=True)
+        build(url, select="+kpi_near_duplicate_pairs", command="run", quiet=True)
+    _timed("near-dup SkinMap (SQL edges + dbt pairs)", skinmap_dups, times)
+    from skinmap.knn.vectors import load_vectors
+
+    x = load_vectors(url, model_id, images.image_ids)
+    faiss_pairs = _timed("near-dup FAISS IndexFlatIP", lambda: _faiss_pairs(x, images.image_ids, args.k), times)
+    print(f"  FAISS: {_pr(faiss_pairs, truth)}; SkinMap / FAISS time "
+          f"{times['near-dup SkinMap (SQL edges + dbt pairs)'] / times['near-dup FAISS IndexFlatIP']:.2f}")
+    if not args.skip_cleanlab:
+        clean = _timed("near-dup cleanlab Datalab", lambda: _cleanlab_pairs(x, images.image_ids), times)
+        print(f"  cleanlab: {_pr(clean, truth)}; SkinMap / cleanlab time "
+              f"{times['near-dup SkinMap (SQL edges + dbt pairs)'] / times['near-dup cleanlab Datalab']:.2f}")
+
+    # incremental: a 10k dataset of a new year, then a full rebuild, per engine (a second new year for the
+    # exact engine, so each incremental run starts from a complete state)
+    rng = np.random.default_rng(99)
+    for step, (name, engine) in enumerate((("SQL", sql), ("exact", make_engine(url, "exact")))):
+        planted.add_dataset(url, f"new{step}", 2020 + step, planted.clustered_vectors(
+            args.new, args.dim, args.clusters, args.spread, rng), seed=99 + step)
+        images = model_images(url, model_id)
+        inc = _timed(f"incremental {name}: edges+novelty", lambda e=engine, m=images: (
+            build_edges(url, e, m, args.k), build_novelty(url, e, m, args.novelty_k)), times)
+        print(f"    repaired: {inc[0]['edge_repaired']} edge lists, {inc[1]['novelty_repaired']} novelty rows")
+        _timed(f"full {name}: edges+novelty", lambda e=engine, m=images: (
+            build_edges(url, e, m, args.k, full=True),
+            build_novelty(url, e, m, args.novelty_k, full=True)), times)
+        print(f"  incremental / full ({name} engine): "
+              f"{times[f'incremental {name}: edges+novelty'] / times[f'full {name}: edges+novelty']:.1%}")
+    _timed("dbt build after the new dataset", lambda: build(url, quiet=True), times)
+    print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+
+
+if __name__ == "__main__":
+    main()
