@@ -179,7 +179,7 @@ def main() -> None:
     faiss_pairs = _timed("near-dup FAISS IndexFlatIP", lambda: _faiss_pairs(x, images.image_ids, args.k), times)
     print(f"  FAISS: {_pr(faiss_pairs, truth)}; SkinMap / FAISS time "
           f"{times['near-dup SkinMap (SQL edges + dbt pairs)'] / times['near-dup FAISS IndexFlatIP']:.2f}")
-    if not args.skip_cleanlab:
+    if not args.skip_cleanlab:  # Datalab needs `datasets`, which conflicts with the main lock: separate venv
         clean = _timed("near-dup cleanlab Datalab", lambda: _cleanlab_pairs(x, images.image_ids), times)
         print(f"  cleanlab: {_pr(clean, truth)}; SkinMap / cleanlab time "
               f"{times['near-dup SkinMap (SQL edges + dbt pairs)'] / times['near-dup cleanlab Datalab']:.2f}")
