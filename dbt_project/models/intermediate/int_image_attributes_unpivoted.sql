@@ -13,6 +13,7 @@ image_metadata as (
 images_with_metadata as (
     select
         images.image_id,
+        images.dataset_id,
         coalesce(image_metadata.fitzpatrick_type::text, 'unknown') as fitzpatrick_type,
         coalesce(image_metadata.fitzpatrick_group, 'unknown') as fitzpatrick_group,
         image_metadata.fitzpatrick_provenance,
@@ -38,6 +39,7 @@ images_with_metadata as (
 unpivoted as (
     select
         images_with_metadata.image_id,
+        images_with_metadata.dataset_id,
         attributes.attribute,
         attributes.value,
         case
