@@ -70,12 +70,12 @@ def test_novelty_by_dataset_and_modality_equal_numpy(novelty_atlas):
     idx = np.arange(len(vectors))
     with connect(url) as conn:
         rows = conn.execute(
-            "select grouping, group_value, release_year, raw_novelty, n_query from kpi.kpi_novelty_by_group_v1 "
-            "where grouping in ('dataset', 'modality')"
+            "select cohort_kind, group_value, release_year, raw_novelty, n_query from kpi.kpi_novelty_by_group_v1 "
+            "where cohort_kind in ('dataset', 'modality')"
         ).fetchall()
     checked = 0
-    for grouping, value, year, raw, n_query in rows:
-        if grouping == "dataset":
+    for cohort_kind, value, year, raw, n_query in rows:
+        if cohort_kind == "dataset":
             query = idx[(meta["slug"] == value) & (meta["year"] <= year)]
         else:
             query = idx[(meta["modality"] == value) & (meta["year"] == year)]
@@ -84,7 +84,7 @@ def test_novelty_by_dataset_and_modality_equal_numpy(novelty_atlas):
         if len(reference) == 0:
             assert raw is None
             continue
-        assert raw == pytest.approx(_novelty(vectors, query, reference).mean(), abs=1e-6), (grouping, value)
+        assert raw == pytest.approx(_novelty(vectors, query, reference).mean(), abs=1e-6), (cohort_kind, value)
         checked += 1
     assert checked >= 5
 
@@ -93,7 +93,7 @@ def test_group_rows_carry_a_baseline(novelty_atlas):
     url, _, _ = novelty_atlas
     with connect(url) as conn:
         rows = conn.execute(
-            "select grouping, count(*) filter (where baseline_mean is not null) from kpi.kpi_novelty_by_group_v1 "
+            "select cohort_kind, count(*) filter (where baseline_mean is not null) from kpi.kpi_novelty_by_group_v1 "
             "group by 1 order by 1").fetchall()
     assert {g for g, _ in rows} == {"dataset", "fitzpatrick_group", "icd10_block", "modality"}
     assert all(n > 0 for _, n in rows)

@@ -21,30 +21,30 @@ references_ as (
 reference_sizes as (
     select
         model_id,
-        grouping,
+        cohort_kind,
         reference_group,
         release_year,
         count(*) as n_reference
     from references_
-    group by model_id, grouping, reference_group, release_year
+    group by model_id, cohort_kind, reference_group, release_year
 ),
 
 cohorts as (
     select
         model_id,
-        grouping,
+        cohort_kind,
         group_value,
         reference_group,
         release_year,
         count(*) as n_query
     from queries
-    group by model_id, grouping, group_value, reference_group, release_year
+    group by model_id, cohort_kind, group_value, reference_group, release_year
 ),
 
 sample_plans as (
     select
         cohorts.model_id,
-        cohorts.grouping,
+        cohorts.cohort_kind,
         cohorts.group_value,
         cohorts.reference_group,
         cohorts.release_year,
@@ -54,7 +54,7 @@ sample_plans as (
     inner join reference_sizes
         on
             cohorts.model_id = reference_sizes.model_id
-            and cohorts.grouping = reference_sizes.grouping
+            and cohorts.cohort_kind = reference_sizes.cohort_kind
             and cohorts.reference_group = reference_sizes.reference_group
             and cohorts.release_year = reference_sizes.release_year
 ),
@@ -62,7 +62,7 @@ sample_plans as (
 sampled_indexes as materialized (
     select
         sample_plans.model_id,
-        sample_plans.grouping,
+        sample_plans.cohort_kind,
         sample_plans.group_value,
         sample_plans.reference_group,
         sample_plans.release_year,
@@ -72,7 +72,7 @@ sampled_indexes as materialized (
             ':',
             {{ var('novelty_seed') }},
             sample_plans.model_id,
-            sample_plans.grouping,
+            sample_plans.cohort_kind,
             sample_plans.group_value,
             sample_plans.release_year,
             draws.draw,
@@ -86,7 +86,7 @@ sampled_indexes as materialized (
 draw_means as (
     select
         sampled_indexes.model_id,
-        sampled_indexes.grouping,
+        sampled_indexes.cohort_kind,
         sampled_indexes.group_value,
         sampled_indexes.release_year,
         sampled_indexes.draw,
@@ -96,13 +96,13 @@ draw_means as (
     inner join references_
         on
             sampled_indexes.model_id = references_.model_id
-            and sampled_indexes.grouping = references_.grouping
+            and sampled_indexes.cohort_kind = references_.cohort_kind
             and sampled_indexes.reference_group = references_.reference_group
             and sampled_indexes.release_year = references_.release_year
             and sampled_indexes.reference_index = references_.reference_index
     group by
         sampled_indexes.model_id,
-        sampled_indexes.grouping,
+        sampled_indexes.cohort_kind,
         sampled_indexes.group_value,
         sampled_indexes.release_year,
         sampled_indexes.draw,

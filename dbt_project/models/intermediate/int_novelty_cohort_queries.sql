@@ -30,7 +30,7 @@ dataset_queries as (
     select
         scores.model_id,
         scores.model_name,
-        'dataset' as grouping,
+        'dataset' as cohort_kind,
         datasets.dataset_slug as group_value,
         scores.cutoff_year as release_year,
         'all' as reference_group,
@@ -46,23 +46,23 @@ dataset_queries as (
 ),
 
 {% for attribute in ['modality', 'icd10_block', 'fitzpatrick_group'] %}
-{{ attribute }}_queries as (
-    select
-        scores.model_id,
-        scores.model_name,
-        '{{ attribute }}' as grouping,
-        scores.{{ attribute }} as group_value,
-        scores.cutoff_year as release_year,
-        scores.{{ attribute }} as reference_group,
-        scores.image_id,
-        scores.novelty
-    from scores
-    inner join years
-        on
-            scores.model_id = years.model_id
-            and scores.cutoff_year = years.release_year
-    where scores.image_release_year = scores.cutoff_year
-),
+    {{ attribute }}_queries as (
+        select
+            scores.model_id,
+            scores.model_name,
+            '{{ attribute }}' as cohort_kind,
+            scores.{{ attribute }} as group_value,
+            scores.cutoff_year as release_year,
+            scores.{{ attribute }} as reference_group,
+            scores.image_id,
+            scores.novelty
+        from scores
+        inner join years
+            on
+                scores.model_id = years.model_id
+                and scores.cutoff_year = years.release_year
+        where scores.image_release_year = scores.cutoff_year
+    ),
 
 {% endfor %}
 final as (

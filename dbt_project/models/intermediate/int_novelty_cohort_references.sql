@@ -13,7 +13,7 @@ scores as (
 cohorts as (
     select distinct
         model_id,
-        grouping,
+        cohort_kind,
         reference_group,
         release_year
     from {{ ref('int_novelty_cohort_queries') }}
@@ -22,7 +22,7 @@ cohorts as (
 dataset_references as (
     select
         cohorts.model_id,
-        cohorts.grouping,
+        cohorts.cohort_kind,
         cohorts.reference_group,
         cohorts.release_year,
         scores.image_id,
@@ -33,29 +33,29 @@ dataset_references as (
             cohorts.model_id = scores.model_id
             and cohorts.release_year = scores.cutoff_year
     where
-        cohorts.grouping = 'dataset'
+        cohorts.cohort_kind = 'dataset'
         and scores.image_release_year < scores.cutoff_year
 ),
 
 {% for attribute in ['modality', 'icd10_block', 'fitzpatrick_group'] %}
-{{ attribute }}_references as (
-    select
-        cohorts.model_id,
-        cohorts.grouping,
-        cohorts.reference_group,
-        cohorts.release_year,
-        scores.image_id,
-        scores.novelty
-    from cohorts
-    inner join scores
-        on
-            cohorts.model_id = scores.model_id
-            and cohorts.release_year = scores.cutoff_year
-            and cohorts.reference_group = scores.{{ attribute }}
-    where
-        cohorts.grouping = '{{ attribute }}'
-        and scores.image_release_year < scores.cutoff_year
-),
+    {{ attribute }}_references as (
+        select
+            cohorts.model_id,
+            cohorts.cohort_kind,
+            cohorts.reference_group,
+            cohorts.release_year,
+            scores.image_id,
+            scores.novelty
+        from cohorts
+        inner join scores
+            on
+                cohorts.model_id = scores.model_id
+                and cohorts.release_year = scores.cutoff_year
+                and cohorts.reference_group = scores.{{ attribute }}
+        where
+            cohorts.cohort_kind = '{{ attribute }}'
+            and scores.image_release_year < scores.cutoff_year
+    ),
 
 {% endfor %}
 all_references as (
@@ -71,13 +71,13 @@ all_references as (
 final as (
     select
         model_id,
-        grouping,
+        cohort_kind,
         reference_group,
         release_year,
         image_id,
         novelty,
         row_number() over (
-            partition by model_id, grouping, reference_group, release_year
+            partition by model_id, cohort_kind, reference_group, release_year
             order by image_id asc
         ) - 1 as reference_index
     from all_references

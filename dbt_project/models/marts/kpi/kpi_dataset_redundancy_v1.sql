@@ -79,7 +79,9 @@ final as (
         (per_dataset.n_duplicated_within::double precision / per_dataset.n_images)::double precision
             as share_duplicated_within,
         per_dataset.n_in_earlier_datasets::bigint as n_in_earlier_datasets,
-        (per_dataset.n_in_earlier_datasets::double precision / per_dataset.n_images)::double precision
+        (
+            per_dataset.n_in_earlier_datasets::double precision / per_dataset.n_images
+        )::double precision
             as share_in_earlier_datasets,
         per_dataset.n_unique_images::bigint as n_unique_images,
         (per_dataset.n_unique_images::double precision / per_dataset.n_images)::double precision

@@ -31,8 +31,8 @@ final as (
         n_datasets::bigint as n_datasets,
         n_datasets > 1 as is_cross_dataset,
         representative_image_id::bigint as representative_image_id,
-        image_ids::bigint [] as image_ids,
-        dataset_slugs::text [] as dataset_slugs
+        image_ids::bigint[] as image_ids,
+        dataset_slugs::text[] as dataset_slugs
     from clusters
 )
 

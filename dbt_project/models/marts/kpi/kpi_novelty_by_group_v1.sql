@@ -16,31 +16,31 @@ cohorts as (
     select
         model_id,
         model_name,
-        grouping,
+        cohort_kind,
         group_value,
         reference_group,
         release_year,
         count(*) as n_query,
         avg(novelty) as raw_novelty
     from queries
-    group by model_id, model_name, grouping, group_value, reference_group, release_year
+    group by model_id, model_name, cohort_kind, group_value, reference_group, release_year
 ),
 
 reference_sizes as (
     select
         model_id,
-        grouping,
+        cohort_kind,
         reference_group,
         release_year,
         count(*) as n_reference
     from references_
-    group by model_id, grouping, reference_group, release_year
+    group by model_id, cohort_kind, reference_group, release_year
 ),
 
 baseline as (
     select
         model_id,
-        grouping,
+        cohort_kind,
         group_value,
         release_year,
         max(n_sample) as n_baseline_sample,
@@ -50,13 +50,13 @@ baseline as (
         percentile_cont(0.975) within group (order by draw_mean) as baseline_p975
     from baseline_draws
     where draw_mean is not null
-    group by model_id, grouping, group_value, release_year
+    group by model_id, cohort_kind, group_value, release_year
 ),
 
 final as (
     select
         cohorts.model_name::text as model_name,
-        cohorts.grouping::text as grouping,
+        cohorts.cohort_kind::text as cohort_kind,
         cohorts.group_value::text as group_value,
         cohorts.release_year::integer as release_year,
         cohorts.n_query::bigint as n_query,
@@ -74,13 +74,13 @@ final as (
     left join reference_sizes
         on
             cohorts.model_id = reference_sizes.model_id
-            and cohorts.grouping = reference_sizes.grouping
+            and cohorts.cohort_kind = reference_sizes.cohort_kind
             and cohorts.reference_group = reference_sizes.reference_group
             and cohorts.release_year = reference_sizes.release_year
     left join baseline
         on
             cohorts.model_id = baseline.model_id
-            and cohorts.grouping = baseline.grouping
+            and cohorts.cohort_kind = baseline.cohort_kind
             and cohorts.group_value = baseline.group_value
             and cohorts.release_year = baseline.release_year
 )
