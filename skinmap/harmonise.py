@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 UNKNOWN_TOKENS = frozenset(
     {"", "-1", "unknown", "unk", "na", "n/a", "nan", "none", "null", "none_identified",
-     "not available", "missing", "?", "-"}
+     "not available", "missing", "?", "-", "none_selected", "age_unknown", "unknown_sex"}
 )
 AGE_BINS = ((0, 17, "0-17"), (18, 29, "18-29"), (30, 49, "30-49"), (50, 69, "50-69"), (70, 200, "70+"))
 FITZPATRICK_GROUPS = {1: "I-II", 2: "I-II", 3: "III-IV", 4: "III-IV", 5: "V-VI", 6: "V-VI"}
@@ -133,7 +133,7 @@ def age_years(raw: str | None) -> Parsed[float]:
     Negative or above 120 is out of range. The raw text stays in age_raw, so a
     midpoint is always traceable to the bucket it came from.
     """
-    if is_unknown(raw) or raw.strip().lower() == "age_unknown":
+    if is_unknown(raw):
         return Parsed(None)
     number = _number(raw)
     if number is None:
