@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean-venv
+.PHONY: demo test lint clean-venv superset
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,7 +23,18 @@ $(BROWSER_STAMP): tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
 	touch $(BROWSER_STAMP)
 
-test: $(STAMP) $(BROWSER_STAMP)
+# Apache Superset in its own virtualenv (its pins clash with ours): `skinmap bi superset` and its test.
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+$(SUPERSET_STAMP):
+	test -x $(SUPERSET_VENV)/bin/python || $(PY) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet 'apache-superset==6.1.0' 'psycopg2-binary==2.9.13' \
+		'rich==15.0.0' 'cachetools==8.0.2' 'flask-caching==2.3.1'
+	touch $(SUPERSET_STAMP)
+
+superset: $(SUPERSET_STAMP)
+
+test: $(STAMP) $(BROWSER_STAMP) $(SUPERSET_STAMP)
 	$(BIN)/python -m pytest -q tests
 
 lint: $(STAMP)

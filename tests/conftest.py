@@ -15,6 +15,10 @@ import pytest
 from skinmap import db, migrate
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "superset: Superset end to end (needs .venv-superset: make superset)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_dbt_target(tmp_path_factory):
     """dbt's target/ (manifest, run results) per test session, so concurrent runs never collide."""
