@@ -92,7 +92,7 @@ def prepare_home(folder: Path) -> SupersetHome:
     _secret(home.admin_password_file)
     home.config_file.write_text(_CONFIG_TEMPLATE.format(
         secret_key=secret_key,
-        metadata_uri=f"sqlite:///{home.path / 'superset.db'}",
+        metadata_uri=f"sqlite:///{home.path / 'superset.db'}?check_same_thread=false",  # Superset's own default
     ))
     return home
 
