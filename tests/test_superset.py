@@ -137,3 +137,9 @@ def test_superset_dashboard_reads_kpi_views_as_reader_only(tcp_atlas, tmp_path, 
     (artifacts / "superset_check.json").write_text(json.dumps(
         {"seconds": {k: round(v, 1) for k, v in {"atlas": atlas_seconds, **seconds}.items()}, "charts": check["charts"],
          "blocked_requests": check["blocked"]}, indent=2))
+
+
+def test_missing_superset_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv(superset.VENV_ENV, str(tmp_path / "no-venv"))
+    with pytest.raises(superset.SupersetError, match="make superset"):
+        superset.superset_executable()

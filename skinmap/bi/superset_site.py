@@ -44,6 +44,7 @@ def kpi_views(database_url: str) -> list[str]:
 def provision_superset(database_url: str, *, reader_host: str, reader_port: int, reader_name: str,
                        home_dir: Path, port: int) -> SupersetSite:
     """Grant `reader_name`, set Superset up in `home_dir`, start it on `port`, provision; leave it running."""
+    superset.superset_executable()  # fail before granting anything when Superset is not installed
     views = kpi_views(database_url)
     if not views:
         raise superset.SupersetError("schema kpi has no views yet: run `skinmap build` first")
