@@ -7,13 +7,13 @@ same transaction that writes its vectors. A batch whose lease ran out (its
 worker died) is claimed again by the next worker.
 
 Revision ID: i4_01
-Revises: 0004
+Revises: i3_02
 Create Date: 2026-11-27
 """
 from alembic import op
 
 revision = "i4_01"
-down_revision = "0004"
+down_revision = "i3_02"
 branch_labels = None
 depends_on = None
 

@@ -7,13 +7,13 @@ graphs need is kept as edges; novelty's large k is kept as per-image
 aggregates (atlas.knn_novelty), so 1.1M images x k=100 never become rows.
 
 Revision ID: i5_01
-Revises: 0004
+Revises: i4_01
 Create Date: 2026-11-27
 """
 from alembic import op
 
 revision = "i5_01"
-down_revision = "0004"
+down_revision = "i4_01"
 branch_labels = None
 depends_on = None
 

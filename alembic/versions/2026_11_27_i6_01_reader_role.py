@@ -1,7 +1,7 @@
 """Role skinmap_reader (from sql/): read-only access to schema kpi for BI tools and analysts.
 
 Revision ID: i6_01
-Revises: 0004
+Revises: i5_03
 Create Date: 2026-11-27
 """
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from skinmap.sqlfiles import apply_sql
 
 revision = "i6_01"
-down_revision = "0004"
+down_revision = "i5_03"
 branch_labels = None
 depends_on = None
 
