@@ -38,7 +38,7 @@ test: $(STAMP) $(BROWSER_STAMP) $(SUPERSET_STAMP)
 	$(BIN)/python -m pytest -q tests
 
 lint: $(STAMP)
-	$(BIN)/sqlfluff lint dbt_project/models sql
+	$(BIN)/python -m skinmap.sqllint
 
 clean-venv:
 	rm -rf $(VENV)

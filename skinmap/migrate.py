@@ -1,9 +1,9 @@
 """Schema migrations (alembic) run from Python, so every command can bring the atlas to head."""
 from __future__ import annotations
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from skinmap import config
 from skinmap.db import check_pgvector
 

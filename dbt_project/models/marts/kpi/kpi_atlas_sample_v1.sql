@@ -39,7 +39,7 @@ final as (
         ranked.release_year::integer as release_year,
         coalesce(metadata.fitzpatrick_group, 'unknown')::text as fitzpatrick_group,
         ranked.sample_rank::bigint as sample_rank,
-        ranked.vec::real [] as vec
+        ranked.vec::real[] as vec
     from ranked
     inner join datasets
         on ranked.dataset_id = datasets.dataset_id

@@ -26,18 +26,7 @@ final as (
         n_images::bigint as n_images,
         n_known::bigint as n_known,
         n_total::bigint as n_total,
-        case
-            when has_share then n_images::double precision / n_known
-        end as share,
-        case
-            when has_share then {{ wilson_low('n_images', 'n_known') }}
-        end as wilson_low,
-        case
-            when has_share then {{ wilson_high('n_images', 'n_known') }}
-        end as wilson_high,
-        case
-            when n_total > 0 then n_known::double precision / n_total
-        end as share_known
+        {{ known_share_columns() }}
     from shares
 )
 
