@@ -14,9 +14,9 @@ from skinmap import config, db, migrate
 from skinmap.dbt_runner import dbt_env
 
 
-def main() -> int:
+def main(url: str | None = None) -> int:
     """Lint dbt models (dbt templater) and sql/ (plain PostgreSQL, raw templater); 0 when clean."""
-    url = migrate.ready(db.resolve_url())
+    url = migrate.ready(url or db.resolve_url())
     env = {**os.environ, **dbt_env(url)}
     sqlfluff = str(Path(sys.executable).with_name("sqlfluff"))
     runs = [[sqlfluff, "lint", "dbt_project/models"], [sqlfluff, "lint", "--templater", "raw", "sql"]]
