@@ -27,7 +27,7 @@ from tqdm import tqdm
 from embedder import queue as work
 from embedder.decode import PixelRecipe, cpu_pixels, decode_on_device, device_can_decode, normalise, recipe_of
 from embedder.models import Encoder
-from embedder.writer import BackgroundWriter, EncodedBatch, finish, register_model
+from embedder.writer import BackgroundWriter, EncodedBatch, finish, register_model, storage_of
 from skinmap.db import connect
 from skinmap.hashing import UnreadableImage, decode_rgb
 
@@ -144,11 +144,13 @@ def embed_images(
     lease_seconds: float = work.DEFAULT_LEASE_SECONDS,
     worker_host: str | None = None,
     build_index: bool = True,
+    storage: str | None = None,
 ) -> EmbedSummary:
     """Embed every ok image that has no vector for this encoder yet, sharing the work with other workers.
 
     precision: 'bf16' or 'fp32' (default bf16 on CUDA, fp32 on CPU); decode: 'device' (nvjpeg on the
-    device, CPU fallback) or 'workers' (PIL in the worker processes; default on CPU).
+    device, CPU fallback) or 'workers' (PIL in the worker processes; default on CPU); storage: 'vector'
+    (float32) or 'halfvec' (float16, half the bytes) for a new model, None keeps a registered model's choice.
     """
     started = time.monotonic()
     workers = default_workers() if workers is None else workers
@@ -165,7 +167,8 @@ def embed_images(
         encoder._forward = torch.compile(encoder._forward)
     worker = work.WorkerId.here(worker_host)
     with connect(url) as conn:
-        model_id = register_model(conn, encoder)
+        model_id = register_model(conn, encoder, storage)
+        storage = storage_of(conn, model_id)
         work.expire_dead_local_leases(conn, model_id, worker.host)
         work.seed(conn, model_id, batch_size)
         n_todo = work.count_todo(conn, model_id)
@@ -182,7 +185,7 @@ def embed_images(
                             prefetch_factor=2 if workers else None, persistent_workers=False)
         autocast = (torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
                     if precision == "bf16" else contextlib.nullcontext())
-        writer = BackgroundWriter(url, model_id)
+        writer = BackgroundWriter(url, model_id, storage=storage)
         try:
             with tqdm(total=n_todo, desc=f"embed {encoder.model_name}", unit="img", disable=not progress) as bar:
                 for batch in loader:

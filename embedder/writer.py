@@ -17,14 +17,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import psycopg
+from pgvector import HalfVector
 
 from embedder.models import Encoder
 
+STORAGES = ("vector", "halfvec")  # float32, float16; HNSW indexes up to 2,000 and 4,000 dimensions
 
-def register_model(conn: psycopg.Connection, encoder: Encoder) -> int:
-    """Get or create the atlas.embedding_model row for this encoder; refuse a dimension clash."""
+
+def register_model(conn: psycopg.Connection, encoder: Encoder, storage: str | None = None) -> int:
+    """Get or create the atlas.embedding_model row for this encoder; refuse a dimension or storage clash.
+
+    storage: 'vector' (float32) or 'halfvec' (float16) for a new model; None keeps a registered model's
+    choice and means 'vector' for a new one.
+    """
+    if storage is not None and storage not in STORAGES:
+        raise ValueError(f"storage must be one of {STORAGES}, not {storage!r}")
     row = conn.execute(
-        "select model_id, dimension from atlas.embedding_model where model_name = %s", (encoder.model_name,)
+        "select model_id, dimension, storage from atlas.embedding_model where model_name = %s", (encoder.model_name,)
     ).fetchone()
     if row:
         if row[1] != encoder.dimension:
@@ -32,34 +41,48 @@ def register_model(conn: psycopg.Connection, encoder: Encoder) -> int:
                 f"model {encoder.model_name!r} is registered with dimension {row[1]}, "
                 f"but the loaded encoder gives {encoder.dimension}"
             )
+        if storage is not None and row[2] != storage:
+            raise ValueError(
+                f"model {encoder.model_name!r} already stores its vectors as {row[2]}: "
+                f"pass --storage {row[2]} (one model keeps one storage)"
+            )
         return int(row[0])
     model_id = conn.execute(
         """
         insert into atlas.embedding_model
-            (model_name, family, architecture, weights, weights_sha256, is_random_weights, dimension, image_size)
-        values (%s, %s, %s, %s, %s, %s, %s, %s)
+            (model_name, family, architecture, weights, weights_sha256, is_random_weights, dimension, image_size,
+             storage)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
         returning model_id
         """,
         (encoder.model_name, encoder.family, encoder.architecture, encoder.weights, encoder.weights_sha256,
-         encoder.is_random_weights, encoder.dimension, encoder.image_size),
+         encoder.is_random_weights, encoder.dimension, encoder.image_size, storage or "vector"),
     ).fetchone()[0]
     conn.commit()
     return int(model_id)
 
 
+def storage_of(conn: psycopg.Connection, model_id: int) -> str:
+    return conn.execute("select storage from atlas.embedding_model where model_id = %s", (model_id,)).fetchone()[0]
+
+
 def write_vectors(conn: psycopg.Connection, model_id: int, image_ids: Sequence[int], vectors: np.ndarray) -> None:
     """Write one batch of L2-normalised vectors and commit."""
     with conn.transaction():
-        _copy_vectors(conn, model_id, image_ids, vectors)
+        _copy_vectors(conn, model_id, image_ids, vectors, storage_of(conn, model_id))
 
 
-def _copy_vectors(conn: psycopg.Connection, model_id: int, image_ids: Sequence[int], vectors: np.ndarray) -> None:
+def _copy_vectors(conn: psycopg.Connection, model_id: int, image_ids: Sequence[int], vectors: np.ndarray,
+                  storage: str) -> None:
     if len(image_ids) == 0:
         return
-    with conn.cursor().copy("copy atlas.embedding (model_id, image_id, vec) from stdin with (format binary)") as copy:
-        copy.set_types(["int4", "int8", "vector"])
+    is_half = storage == "halfvec"
+    column = "vec_half" if is_half else "vec"
+    with conn.cursor().copy(f"copy atlas.embedding (model_id, image_id, {column}) from stdin with (format binary)") as copy:
+        copy.set_types(["int4", "int8", storage])
         for image_id, vector in zip(image_ids, vectors):
-            copy.write_row((model_id, int(image_id), vector.astype(np.float32, copy=False)))
+            vector = np.asarray(vector, dtype=np.float16 if is_half else np.float32)  # bf16 from the GPU too
+            copy.write_row((model_id, int(image_id), HalfVector(vector) if is_half else vector))
 
 
 @dataclass
@@ -74,7 +97,7 @@ class EncodedBatch:
     ready: object | None = None  # a torch.cuda.Event recorded after the copy
 
 
-def commit_batch(conn: psycopg.Connection, model_id: int, batch: EncodedBatch) -> bool:
+def commit_batch(conn: psycopg.Connection, model_id: int, batch: EncodedBatch, storage: str = "vector") -> bool:
     """Vectors, quarantines and 'done' of one claimed batch in one transaction; False if the lease was lost."""
     with conn.transaction():
         held = conn.execute(
@@ -84,7 +107,7 @@ def commit_batch(conn: psycopg.Connection, model_id: int, batch: EncodedBatch) -
         ).fetchone()
         if held is None:  # our lease ran out and another worker took the batch: it writes it
             raise _LeaseLost
-        _copy_vectors(conn, model_id, batch.image_ids, batch.vectors)
+        _copy_vectors(conn, model_id, batch.image_ids, batch.vectors, storage)
         if batch.failures:
             conn.cursor().executemany(
                 "update atlas.image set status = 'quarantined', quarantine_reason = %s where image_id = %s",
@@ -100,11 +123,11 @@ class _LeaseLost(Exception):
 class BackgroundWriter:
     """Commits EncodedBatches on a thread with its own connection; a bounded queue applies back-pressure."""
 
-    def __init__(self, url: str, model_id: int, *, depth: int = 4):
+    def __init__(self, url: str, model_id: int, *, depth: int = 4, storage: str = "vector"):
         from skinmap.db import connect
 
         self._connect = lambda: connect(url)
-        self.model_id = model_id
+        self.model_id, self.storage = model_id, storage
         self._queue: queue.Queue[EncodedBatch | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self.n_written = self.n_quarantined = self.n_lost = 0
@@ -139,7 +162,7 @@ class BackgroundWriter:
                         batch.ready.synchronize()
                     batch.vectors = np.asarray(batch.vectors)
                     try:
-                        commit_batch(conn, self.model_id, batch)
+                        commit_batch(conn, self.model_id, batch, self.storage)
                     except _LeaseLost:
                         self.n_lost += len(batch.image_ids)
                         continue
@@ -166,7 +189,7 @@ def quarantine(conn: psycopg.Connection, failures: Sequence[tuple[int, str]]) ->
 
 def finish(conn: psycopg.Connection, model_id: int) -> None:
     """Build the model's HNSW index after loading (not during), then refresh planner statistics."""
-    conn.execute("select atlas.ensure_embedding_index_v1(%s)", (model_id,))
+    conn.execute("select atlas.ensure_embedding_index_v2(%s)", (model_id,))
     conn.commit()
     conn.execute("analyze atlas.embedding")
     conn.commit()

@@ -31,10 +31,15 @@ from skinmap.commands._common import atlas_url, friendly
 @click.option("--worker-host", default=None,
               help="Machine name in lease records (default: hostname). Workers on one machine take over a dead "
                    "peer's batches at once; others wait for the lease to run out.")
+@click.option("--storage", type=click.Choice(["vector", "halfvec"]), default=None,
+              help="How a NEW model's vectors are stored (default: vector; a registered model keeps its choice). "
+                   "halfvec (float16) halves the bytes per vector and allows the HNSW index up to 4,000 "
+                   "dimensions (vector: 2,000). Measured on 20,000 clustered 512-d vectors: 49 vs 107 MiB with "
+                   "the index, HNSW build 9.0 vs 12.0 s, recall@10 0.999 vs float32 (README).")
 @click.pass_context
 @friendly
 def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision, decode, compile_model, parallel,
-          lease_seconds, worker_host) -> None:
+          lease_seconds, worker_host, storage) -> None:
     """Embed every image that has no vector for MODEL yet (restartable, shareable).
 
     Several processes, on one machine or many, may embed one model against one
@@ -48,6 +53,7 @@ def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision,
         skinmap embed --model ViT-B-16 --pretrained laion2b_s34b_b88k --device cuda --parallel 0  # every GPU
         skinmap embed --model efficientnet-lite0                  # offline ImageNet weights
         skinmap embed --model skinmap-tiny-vit --pretrained none  # random weights (tests)
+        skinmap embed --model ViT-bigG-14 --pretrained laion2b_s39b_b160k --storage halfvec  # 1280-d, half size
     """
     url = atlas_url(ctx)
     import torch
@@ -68,7 +74,8 @@ def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision,
         click.echo(f"NOTE: {encoder.model_name} uses RANDOM weights: its vectors cannot show duplicates or novelty.", err=True)
     summary = embed_images(url, encoder, device=device, batch_size=batch_size, workers=workers, limit=limit,
                            progress=sys.stderr.isatty(), precision=precision, decode=decode,
-                           compile_model=compile_model, lease_seconds=lease_seconds, worker_host=worker_host)
+                           compile_model=compile_model, lease_seconds=lease_seconds, worker_host=worker_host,
+                           storage=storage)
     click.echo(summary.line())
 
 

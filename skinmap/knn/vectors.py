@@ -56,7 +56,8 @@ def load_vectors(url: str, model_id: int, image_ids: np.ndarray) -> np.ndarray:
     out: np.ndarray | None = None
     with db.connect(url) as conn, conn.cursor() as cur:
         with cur.copy(
-            "copy (select image_id, vec from atlas.embedding where model_id = %s) to stdout (format binary)",
+            "copy (select image_id, coalesce(vec, vec_half::vector) from atlas.embedding where model_id = %s) "
+            "to stdout (format binary)",
             (model_id,),
         ) as copy:
             copy.set_types(["int8", "vector"])
