@@ -45,6 +45,59 @@ class ExactEngine:
         reference.add(image_ids)
         return reference
 
+    def cutoff_distances(self, model_id: int, image_ids: np.ndarray, years: np.ndarray, cutoffs: list[int],
+                         k: int):
+        """Yield (cutoff, query ids, distances (n, k)) for every cutoff, ascending, in one pass.
+
+        Queries are the images of year <= cutoff; distances are to their k
+        nearest images of years < cutoff, self left out, ascending, NaN where
+        fewer exist. Every pair is scored once: each image keeps a running
+        top list that is merged with one release year's block at a time, so
+        all cutoffs cost one all-pairs pass instead of one search per cutoff
+        (7x fewer distances for 10 years). Only aggregates are derived from
+        these lists, and they do not depend on how ties are ordered.
+        """
+        import torch
+
+        _, matrix, rows = self._vectors(model_id)
+        x = matrix[torch.as_tensor([rows[int(i)] for i in image_ids], dtype=torch.long, device=self.device)]
+        n, take = len(image_ids), k + 1
+        best_d = torch.full((n, take), float("inf"), device=self.device)
+        best_j = torch.full((n, take), -1, dtype=torch.long, device=self.device)
+        added: set[int] = set()
+        for cutoff in cutoffs:
+            for year in sorted({int(y) for y in years} - added):
+                if year < cutoff:
+                    block = torch.as_tensor(np.flatnonzero(years == year), device=self.device)
+                    self._merge_block(x, block, best_d, best_j, take)
+                    added.add(year)
+            in_s = np.flatnonzero(years <= cutoff)
+            if len(in_s) == 0:
+                continue
+            rows_s = torch.as_tensor(in_s, device=self.device)
+            d, j = best_d[rows_s].clone(), best_j[rows_s]
+            d[(j == rows_s[:, None]) | (j < 0)] = float("inf")  # self and empty places
+            d = torch.sort(d, dim=1).values[:, :k].double().cpu().numpy()
+            d[np.isinf(d)] = np.nan
+            yield cutoff, image_ids[in_s], d
+
+    def _merge_block(self, x, block, best_d, best_j, take: int) -> None:
+        """Fold one block of reference rows into every image's running top-`take` list."""
+        import torch
+
+        for r0 in range(0, len(block), self.reference_tile):
+            tile = block[r0:r0 + self.reference_tile]
+            reference = x[tile].T.contiguous()
+            width = min(take, len(tile))
+            for q0 in range(0, x.shape[0], self.query_tile):
+                q1 = min(q0 + self.query_tile, x.shape[0])
+                dist = 1.0 - (x[q0:q1] @ reference).clamp_(-1.0, 1.0)
+                d, j = torch.topk(dist, width, dim=1, largest=False)
+                cat_d = torch.cat([best_d[q0:q1], d], 1)
+                cat_j = torch.cat([best_j[q0:q1], tile[j]], 1)
+                best_d[q0:q1], pos = torch.topk(cat_d, take, dim=1, largest=False)
+                best_j[q0:q1] = torch.gather(cat_j, 1, pos)
+
 
 class ExactReference:
     """Members are rows of the model's matrix; a search scores queries against all of them."""
