@@ -150,7 +150,8 @@ def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
 
     first_year = min(d["release_year"] for d in truth["datasets"])
     novel, repetitive = novelty.get(truth["novel_year"]), novelty.get(truth["repetitive_year"])
-    checks.append(Check(f"first year {first_year} novelty", "NULL", str(novelty.get(first_year, "missing")),
+    first_value = novelty.get(first_year, "missing")
+    checks.append(Check(f"first year {first_year} novelty", "NULL", "NULL" if first_value is None else str(first_value),
                         first_year in novelty and novelty[first_year] is None))
     checks.append(Check(
         f"novelty_vs_baseline novel {truth['novel_year']} > repetitive {truth['repetitive_year']}",
