@@ -8,14 +8,23 @@ vs exact for both engines; full `dbt build`; incremental time after a 10k
 dataset as a share of a full rebuild; and the near-duplicate step of FAISS
 (exact flat index) and cleanlab's Datalab on the same vectors.
 
+cleanlab's Datalab needs `datasets` (cleanlab[datalab]), which conflicts with the
+main lock, so it runs in its own interpreter (default .venv-bench/bin/python):
+
+    python3.11 -m venv .venv-bench && .venv-bench/bin/pip install "cleanlab[datalab]" numpy
+    .venv/bin/python bench/knn_field_scale.py --n 100000 --only-duplicates
     .venv/bin/python bench/knn_field_scale.py --n 100000
     .venv/bin/python bench/knn_field_scale.py --n 1100000      # the field; hours on 2 cores
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +37,7 @@ from skinmap.knn.run import make_engine
 from skinmap.knn.vectors import model_images
 
 TAU = 0.10  # dbt default near_duplicate_max_distance
+BENCH_PYTHON = Path(__file__).resolve().parent.parent / ".venv-bench" / "bin" / "python"
 
 
 def _timed(label: str, fn, times: dict):
@@ -96,17 +106,37 @@ def _faiss_pairs(x: np.ndarray, ids: np.ndarray, k: int) -> set[tuple[int, int]]
     return pairs
 
 
-def _cleanlab_pairs(x: np.ndarray, ids: np.ndarray) -> set[tuple[int, int]]:
-    from cleanlab import Datalab
+# Runs in the cleanlab interpreter: reads features.npy, writes result.json (row-index pairs and the
+# seconds of find_issues + get_issues, so interpreter start and imports are not counted).
+_CLEANLAB_SCRIPT = """
+import json, sys, time
+import numpy as np
+from cleanlab import Datalab
 
-    lab = Datalab(data={"label": np.zeros(len(x), dtype=int)}, label_name="label", verbosity=0)
-    lab.find_issues(features=x, issue_types={"near_duplicate": {}})
-    issues = lab.get_issues("near_duplicate")
-    pairs = set()
-    for i, members in enumerate(issues["near_duplicate_sets"]):
-        for j in members:
-            pairs.add((int(min(ids[i], ids[j])), int(max(ids[i], ids[j]))))
-    return pairs
+x = np.load(sys.argv[1])
+started = time.monotonic()
+lab = Datalab(data={"label": np.zeros(len(x), dtype=int)}, label_name="label", verbosity=0)
+lab.find_issues(features=x, issue_types={"near_duplicate": {}})
+sets = lab.get_issues("near_duplicate")["near_duplicate_sets"]
+seconds = time.monotonic() - started
+pairs = sorted({(min(i, int(j)), max(i, int(j))) for i, members in enumerate(sets) for j in members})
+json.dump({"seconds": seconds, "pairs": pairs}, open(sys.argv[2], "w"))
+"""
+
+
+def _cleanlab_pairs(x: np.ndarray, ids: np.ndarray, python: str, timeout: float) -> tuple[set, float, float]:
+    """cleanlab Datalab's near-duplicate pairs (as image ids), its own seconds and the subprocess wall time;
+    run in a separate interpreter because cleanlab[datalab] cannot live in the main environment."""
+    with tempfile.TemporaryDirectory(prefix="bench_cleanlab_") as tmp:
+        features, result = Path(tmp) / "features.npy", Path(tmp) / "result.json"
+        np.save(features, x)
+        started = time.monotonic()
+        subprocess.run([python, "-c", _CLEANLAB_SCRIPT, str(features), str(result)], check=True,
+                       capture_output=True, text=True, timeout=timeout)
+        wall = time.monotonic() - started
+        out = json.loads(result.read_text())
+    pairs = {(int(min(ids[i], ids[j])), int(max(ids[i], ids[j]))) for i, j in out["pairs"]}
+    return pairs, out["seconds"], wall
 
 
 def main() -> None:
@@ -120,6 +150,11 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--novelty-k", type=int, default=100)
     parser.add_argument("--skip-cleanlab", action="store_true")
+    parser.add_argument("--cleanlab-python", default=str(BENCH_PYTHON) if BENCH_PYTHON.exists() else None,
+                        help="interpreter with cleanlab[datalab] (default .venv-bench/bin/python when it exists)")
+    parser.add_argument("--cleanlab-timeout", type=float, default=None, help="seconds before cleanlab is stopped")
+    parser.add_argument("--only-duplicates", action="store_true",
+                        help="stop after the near-duplicate step (load, HNSW, SkinMap, FAISS, cleanlab)")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
@@ -166,13 +201,26 @@ def main() -> None:
     faiss_pairs = _timed("near-dup FAISS IndexFlatIP", lambda: _faiss_pairs(x, images.image_ids, args.k), times)
     print(f"  FAISS: {_pr(faiss_pairs, truth)}; SkinMap / FAISS time "
           f"{times[dup_label] / times['near-dup FAISS IndexFlatIP']:.2f}", flush=True)
-    if not args.skip_cleanlab:  # Datalab needs `datasets` (cleanlab[datalab]), absent from the main lock
+    if args.skip_cleanlab:
+        pass
+    elif not args.cleanlab_python:
+        print("  cleanlab Datalab NOT RUN: no interpreter with cleanlab[datalab] (create .venv-bench, see the "
+              "docstring, or pass --cleanlab-python)", flush=True)
+    else:
         try:
-            clean = _timed("near-dup cleanlab Datalab", lambda: _cleanlab_pairs(x, images.image_ids), times)
-            print(f"  cleanlab: {_pr(clean, truth)}; SkinMap / cleanlab time "
-                  f"{times[dup_label] / times['near-dup cleanlab Datalab']:.2f}", flush=True)
-        except ImportError as error:
-            print(f"  cleanlab Datalab NOT RUN: {str(error).split('.')[0]}", flush=True)
+            clean, seconds, wall = _cleanlab_pairs(x, images.image_ids, args.cleanlab_python, args.cleanlab_timeout)
+            times["near-dup cleanlab Datalab"] = seconds
+            print(f"  near-dup cleanlab Datalab: {seconds:.1f} s (subprocess wall {wall:.1f} s)", flush=True)
+            print(f"  cleanlab: {_pr(clean, truth)}; SkinMap / cleanlab time {times[dup_label] / seconds:.2f}",
+                  flush=True)
+        except subprocess.TimeoutExpired:
+            print(f"  cleanlab Datalab STOPPED after {args.cleanlab_timeout:.0f} s; SkinMap / cleanlab time "
+                  f"< {times[dup_label] / args.cleanlab_timeout:.2f}", flush=True)
+        except subprocess.CalledProcessError as error:
+            print(f"  cleanlab Datalab FAILED: {(error.stderr or '').strip().splitlines()[-1:]}", flush=True)
+    if args.only_duplicates:
+        print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        return
 
     _timed("exact engine: edges k", lambda: build_edges(url, exact, images, args.k, full=True), times)
     recall_k = _recall(url, sql, exact, model_id, images.image_ids, args.k)
