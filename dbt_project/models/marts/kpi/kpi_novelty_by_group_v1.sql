@@ -43,11 +43,7 @@ baseline as (
         cohort_kind,
         group_value,
         release_year,
-        max(n_sample) as n_baseline_sample,
-        count(*) as n_baseline_draws,
-        avg(draw_mean) as baseline_mean,
-        percentile_cont(0.025) within group (order by draw_mean) as baseline_p025,
-        percentile_cont(0.975) within group (order by draw_mean) as baseline_p975
+        {{ novelty_baseline_aggregates() }}
     from baseline_draws
     where draw_mean is not null
     group by model_id, cohort_kind, group_value, release_year
@@ -62,14 +58,7 @@ final as (
         cohorts.n_query::bigint as n_query,
         coalesce(reference_sizes.n_reference, 0)::bigint as n_baseline_reference,
         cohorts.raw_novelty::double precision as raw_novelty,
-        baseline.baseline_mean::double precision as baseline_mean,
-        baseline.baseline_p025::double precision as baseline_p025,
-        baseline.baseline_p975::double precision as baseline_p975,
-        (
-            cohorts.raw_novelty / nullif(baseline.baseline_mean, 0)
-        )::double precision as novelty_vs_baseline,
-        baseline.n_baseline_draws::integer as n_baseline_draws,
-        baseline.n_baseline_sample::bigint as n_baseline_sample
+        {{ novelty_baseline_columns('cohorts.raw_novelty') }}
     from cohorts
     left join reference_sizes
         on

@@ -26,11 +26,7 @@ baseline as (
     select
         model_id,
         release_year,
-        max(n_sample) as n_baseline_sample,
-        count(*) as n_baseline_draws,
-        avg(draw_mean) as baseline_mean,
-        percentile_cont(0.025) within group (order by draw_mean) as baseline_p025,
-        percentile_cont(0.975) within group (order by draw_mean) as baseline_p975
+        {{ novelty_baseline_aggregates() }}
     from baseline_draws
     where draw_mean is not null
     group by model_id, release_year
@@ -46,14 +42,7 @@ final as (
             when years.n_reference > 0 then least({{ var('novelty_k') }}, years.n_reference)
         end::integer as k,
         raw_novelty.raw_novelty::double precision as raw_novelty,
-        baseline.baseline_mean::double precision as baseline_mean,
-        baseline.baseline_p025::double precision as baseline_p025,
-        baseline.baseline_p975::double precision as baseline_p975,
-        (
-            raw_novelty.raw_novelty / nullif(baseline.baseline_mean, 0)
-        )::double precision as novelty_vs_baseline,
-        baseline.n_baseline_draws::integer as n_baseline_draws,
-        baseline.n_baseline_sample::bigint as n_baseline_sample
+        {{ novelty_baseline_columns('raw_novelty.raw_novelty') }}
     from years
     left join raw_novelty
         on
