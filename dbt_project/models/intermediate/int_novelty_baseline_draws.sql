@@ -4,7 +4,8 @@
     per-image novelty of min(|Q|, novelty_baseline_max_sample) images drawn
     from R with replacement. Sampling is deterministic and pure SQL: the
     j-th image of a draw is row number hashtext(seed:model:year:draw:j) mod |R|
-    of R ordered by image_id, so a rebuild gives the same numbers. -#}
+    of R ordered by image_id (macro novelty_baseline_sampled_indexes), so a
+    rebuild gives the same numbers. -#}
 
 with
 
@@ -41,22 +42,11 @@ sample_plans as (
 ),
 
 sampled_indexes as (
-    select
-        sample_plans.model_id,
-        sample_plans.release_year,
-        sample_plans.n_sample,
-        draws.draw,
-        abs(hashtext(concat_ws(
-            ':',
-            {{ var('novelty_seed') }},
-            sample_plans.model_name,
-            sample_plans.release_year,
-            draws.draw,
-            positions.sample_position
-        ))::bigint) % sample_plans.n_reference as reference_index
-    from sample_plans
-    cross join generate_series(1, {{ var('novelty_baseline_draws') }}) as draws (draw)
-    cross join lateral generate_series(1, sample_plans.n_sample) as positions (sample_position)
+    {{ novelty_baseline_sampled_indexes(
+        columns=['model_id', 'release_year', 'n_sample'],
+        hash_keys=['model_name', 'release_year'],
+        draws_var='novelty_baseline_draws',
+    ) }}
 ),
 
 draw_means as (

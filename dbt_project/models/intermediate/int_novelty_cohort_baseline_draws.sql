@@ -3,7 +3,8 @@
 {#- The null baseline of each novelty cohort, one row per draw: the mean
     novelty of min(|Q|, novelty_baseline_max_sample) images drawn with
     replacement from the cohort's reference images. Deterministic hash
-    sampling as in int_novelty_baseline_draws; novelty_group_baseline_draws
+    sampling (macro novelty_baseline_sampled_indexes, as in
+    int_novelty_baseline_draws); novelty_group_baseline_draws
     draws per cohort (cohorts are many, so fewer draws than per year). The
     sampled indexes are materialised: inlined, the planner folded the join to
     the references into the sampling and compared every pair (100x slower). -#}
@@ -60,27 +61,14 @@ sample_plans as (
 ),
 
 sampled_indexes as materialized (
-    select
-        sample_plans.model_id,
-        sample_plans.cohort_kind,
-        sample_plans.group_value,
-        sample_plans.reference_group,
-        sample_plans.release_year,
-        sample_plans.n_sample,
-        draws.draw,
-        abs(hashtext(concat_ws(
-            ':',
-            {{ var('novelty_seed') }},
-            sample_plans.model_id,
-            sample_plans.cohort_kind,
-            sample_plans.group_value,
-            sample_plans.release_year,
-            draws.draw,
-            positions.sample_position
-        ))::bigint) % sample_plans.n_reference as reference_index
-    from sample_plans
-    cross join generate_series(1, {{ var('novelty_group_baseline_draws') }}) as draws (draw)
-    cross join lateral generate_series(1, sample_plans.n_sample) as positions (sample_position)
+    {{ novelty_baseline_sampled_indexes(
+        columns=[
+            'model_id', 'cohort_kind', 'group_value', 'reference_group',
+            'release_year', 'n_sample',
+        ],
+        hash_keys=['model_id', 'cohort_kind', 'group_value', 'release_year'],
+        draws_var='novelty_group_baseline_draws',
+    ) }}
 ),
 
 draw_means as (
