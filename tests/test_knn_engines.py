@@ -80,3 +80,29 @@ def test_novelty_cutoffs_cover_next_release(atlas_db):
             "select count(*) from atlas.knn_novelty where cutoff_year = 2018 and novelty is not null").fetchone()[0]
     assert 2022 in rows and rows[2022] == 100  # the whole atlas, scored for the next release and `assess`
     assert first == 0  # nothing earlier than the first year: NULL, never 0
+
+
+@pytest.mark.parametrize("engine", ["sql", "exact"])
+def test_newer_release_is_merged_not_searched_again(atlas_db, engine):
+    """A dataset of a new year: old lists are merged with the new images (stored distances), equal to a full run."""
+    _plant(atlas_db, [(300, 2016), (250, 2018)])
+    compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False)
+    with connect(atlas_db) as conn:
+        lists = conn.execute("select cutoff_year, count(distances) from atlas.knn_novelty group by 1 order by 1").fetchall()
+    assert lists[-1] == (2019, 550) and all(n == 0 for _, n in lists[:-1]), lists  # lists at the newest only
+    _plant(atlas_db, [(200, 2021)], seed=9, start=2)
+    summary = compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False)
+    with connect(atlas_db) as conn:
+        after = conn.execute("select count(*) from atlas.knn_novelty where cutoff_year > 2018").fetchone()[0]
+    assert summary.counts["novelty_cutoffs_copied"] == 1  # 2020 reuses 2019's old scores (same old reference)
+    assert summary.counts["novelty_rows"] == after - 550  # every other row after 2018 written once
+    assert 0 < summary.counts["novelty_repaired"] < 550  # some old lists gained a new image, not all
+    assert summary.counts["novelty_searched_again"] < 50  # merged, not searched: only rows filtering cut short
+    incremental = _snapshot(atlas_db)
+    compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, full=True, frechet=False)
+    full = _snapshot(atlas_db)
+    for got, want in zip(incremental, full):
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            assert a[:-1] == b[:-1]
+            assert (a[-1] is None and b[-1] is None) or a[-1] == pytest.approx(b[-1], abs=1e-6)

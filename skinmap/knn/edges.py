@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
-from skinmap.knn.reference import without_self
+from skinmap.knn.cross import CrossLists, cross_search
+from skinmap.knn.reference import merge_rows, without_self
 from skinmap.knn.store import write_edges
 from skinmap.knn.vectors import ModelImages
 
@@ -35,13 +36,30 @@ def _search_and_write(url, engine, images: ModelImages, query_ids: np.ndarray, k
     return n
 
 
-def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = False) -> dict[str, int]:
+def _stored_lists(url: str, model_id: int, image_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stored edge lists of these images, rows in their order, k places (-1 / NaN where missing)."""
+    row_of = {int(i): r for r, i in enumerate(image_ids)}
+    ids = np.full((len(image_ids), k), -1, dtype=np.int64)
+    dists = np.full((len(image_ids), k), np.nan)
+    with db.connect(url) as conn:
+        for image_id, rank, neighbour, dist in conn.execute(
+            "select image_id, neighbour_rank, neighbour_image_id, cosine_distance from atlas.knn_edge "
+            "where model_id = %s and scope = %s and image_id = any(%s) and neighbour_rank <= %s",
+            (model_id, SCOPE, [int(i) for i in image_ids], k),
+        ):
+            ids[row_of[image_id], rank - 1], dists[row_of[image_id], rank - 1] = neighbour, dist
+    return ids, dists
+
+
+def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = False,
+                cross: CrossLists | None = None) -> dict[str, int]:
     """Fill atlas.knn_edge for one model; incremental unless `full` or k changed.
 
-    Incremental: new images (no edges yet) get their lists; an old image is
-    repaired when a new image is at least as near as its k-th neighbour
-    (found by a 1-NN search of the old images among the new ones), so the
-    result equals a full recompute without searching every image again.
+    Incremental: new images (no edges yet) get their lists; an old image's
+    list is merged with its k nearest new images when the nearest of them is
+    at least as near as its k-th neighbour. Old x old distances are never
+    searched again, and the result equals a full recompute. `cross` (the
+    lists of these new images, see skinmap.knn.cross) is searched when not given.
     """
     existing = {} if full else _existing(url, images.model_id)
     stored_k = max((n for n, _ in existing.values()), default=0)
@@ -55,19 +73,21 @@ def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = F
         n = _search_and_write(url, engine, images, images.image_ids, k)
         return {"edge_images": len(images.image_ids), "edge_rows": n, "edge_repaired": 0}
     is_old = np.array([int(i) in existing for i in images.image_ids])
-    new_ids, old_ids = images.image_ids[~is_old], images.image_ids[is_old]
+    new_ids = images.image_ids[~is_old]
     if len(new_ids) == 0:
         return {"edge_images": 0, "edge_rows": 0, "edge_repaired": 0}
-    new_reference = engine.reference(images.model_id)
-    try:
-        new_reference.add(new_ids)
-        _, nearest_new = new_reference.search(old_ids, 1)
-    finally:
-        new_reference.close()
-    kth = np.array([existing[int(i)][1] for i in old_ids], dtype=np.float64)
-    n_stored = np.array([existing[int(i)][0] for i in old_ids])
-    entered = (nearest_new[:, 0] <= kth + 1e-6) | (n_stored < expected_k)
-    repaired = old_ids[entered]
-    query_ids = np.concatenate([new_ids, repaired])
-    n = _search_and_write(url, engine, images, query_ids, k)
+    if cross is None or cross.k < k or not np.array_equal(cross.new_ids, new_ids):
+        cross = cross_search(engine, images.model_id, images.image_ids, new_ids, k)
+    cand_ids, cand_d = (a[:, :k] for a in cross.old_to_new)
+    kth = np.array([existing[int(i)][1] for i in cross.old_ids], dtype=np.float64)
+    n_stored = np.array([existing[int(i)][0] for i in cross.old_ids])
+    entered = (cand_d[:, 0] <= kth + 1e-6) | (n_stored < expected_k)
+    repaired = cross.old_ids[entered]
+    stored_ids, stored_d = _stored_lists(url, images.model_id, repaired, k)
+    merged_ids, merged_d = merge_rows(stored_ids, stored_d, cand_ids[entered], cand_d[entered], k)
+    new_lists = tuple(a[:, :k] for a in cross.new_to_all)
+    with db.connect(url) as conn:
+        n = write_edges(conn, images.model_id, SCOPE, engine.name, new_ids, *new_lists)
+        n += write_edges(conn, images.model_id, SCOPE, engine.name, repaired, merged_ids, merged_d)
+        conn.commit()
     return {"edge_images": len(new_ids), "edge_rows": n, "edge_repaired": len(repaired)}

@@ -13,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
+from skinmap.knn.cross import CrossLists
+from skinmap.knn.novelty_update import merge_newer_release
 from skinmap.knn.reference import without_self
-from skinmap.knn.store import write_novelty
+from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, write_novelty
 from skinmap.knn.vectors import ModelImages
 
 
@@ -43,19 +45,29 @@ def _stored(url: str, model_id: int) -> tuple[dict[int, dict[int, tuple[int, flo
     return out, {r[4] for r in rows}
 
 
-def _score(url, engine, reference, model_id: int, cutoff: int, query_ids: np.ndarray, k: int) -> int:
+def _score(url, engine, reference, model_id: int, cutoff: int, query_ids: np.ndarray, k: int,
+           newest: bool) -> int:
     ids, dists = reference.search(query_ids, k + 1)
     _, dists = without_self(query_ids, ids, dists, k)
     with db.connect(url) as conn:
-        n = write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists)
+        n = write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists, keep_distances=newest)
         conn.commit()
     return n
 
 
-def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool = False) -> dict[str, int]:
-    """Fill atlas.knn_novelty for one model; return counts of what was (re)computed."""
+def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool = False,
+                  cross: CrossLists | None = None) -> dict[str, int]:
+    """Fill atlas.knn_novelty for one model; return counts of what was (re)computed.
+
+    A dataset of a newer release year is merged in (skinmap.knn.novelty_update);
+    other changes re-score the images whose lists they can change.
+    """
     model_id = images.model_id
     cutoffs = cutoff_years(url, images)
+    if not full:
+        merged = merge_newer_release(url, engine, images, k, cutoffs, cross)
+        if merged is not None:
+            return merged
     stored, stored_k = ({}, set()) if full else _stored(url, model_id)
     if stored_k and stored_k != {k}:
         stored = {}
@@ -71,7 +83,8 @@ def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool =
     if not stored and hasattr(engine, "cutoff_distances"):  # the exact engine: every cutoff in one pass
         for cutoff, query_ids, dists in engine.cutoff_distances(model_id, ids, years, cutoffs, k):
             with db.connect(url) as conn:
-                counts["novelty_rows"] += write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists)
+                counts["novelty_rows"] += write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists,
+                                                        keep_distances=cutoff == cutoffs[-1])
                 conn.commit()
         return counts
     old_years = years[~is_new]
@@ -87,15 +100,17 @@ def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool =
             added |= grow
             in_s = years <= cutoff
             if not stored:
-                counts["novelty_rows"] += _score(url, engine, reference, model_id, cutoff, ids[in_s], k)
+                counts["novelty_rows"] += _score(url, engine, reference, model_id, cutoff, ids[in_s], k,
+                                                 cutoff == cutoffs[-1])
                 continue
             rows = stored.get(cutoff)
             if rows is None:
                 donor = _same_old_reference(stored, old_years, cutoff)
                 if donor is None:
-                    counts["novelty_rows"] += _score(url, engine, reference, model_id, cutoff, ids[in_s], k)
+                    counts["novelty_rows"] += _score(url, engine, reference, model_id, cutoff, ids[in_s], k,
+                                                     cutoff == cutoffs[-1])
                     continue
-                _copy_cutoff(url, model_id, donor, cutoff)
+                copy_novelty_cutoff(url, model_id, donor, cutoff)
                 rows = stored[donor]
                 counts["novelty_cutoffs_copied"] += 1
             new_in_s = ids[in_s & is_new]
@@ -111,18 +126,14 @@ def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool =
                 repaired = old_in_s[entered]
             query_ids = np.concatenate([new_in_s, repaired])
             if len(query_ids):
-                counts["novelty_rows"] += _score(url, engine, reference, model_id, cutoff, query_ids, k)
+                counts["novelty_rows"] += _score(url, engine, reference, model_id, cutoff, query_ids, k,
+                                                 cutoff == cutoffs[-1])
             counts["novelty_repaired"] += len(repaired)
     finally:
         reference.close()
         if new_reference is not None:
             new_reference.close()
-    with db.connect(url) as conn:  # cutoffs that are no longer a release year (an old 'next year')
-        conn.execute(
-            "delete from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
-            "and not (cutoff_year = any(%s))", (model_id, cutoffs),
-        )
-        conn.commit()
+    forget_old_cutoffs(url, model_id, cutoffs)
     return counts
 
 
@@ -134,13 +145,3 @@ def _same_old_reference(stored: dict, old_years: np.ndarray, cutoff: int) -> int
             return donor
     return None
 
-
-def _copy_cutoff(url: str, model_id: int, donor: int, cutoff: int) -> None:
-    with db.connect(url) as conn:
-        conn.execute(
-            "insert into atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
-            "novelty, kth_distance, engine) select model_id, scope, %s, image_id, k, n_neighbours, sum_distance, "
-            "novelty, kth_distance, engine from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
-            "and cutoff_year = %s", (cutoff, model_id, donor),
-        )
-        conn.commit()

@@ -45,3 +45,14 @@ def sorted_rows(ids: np.ndarray, dists: np.ndarray) -> tuple[np.ndarray, np.ndar
     key_i = np.where(ids < 0, np.iinfo(np.int64).max, ids)
     order = np.lexsort((key_i, key_d), axis=1)
     return np.take_along_axis(ids, order, axis=1), np.take_along_axis(dists, order, axis=1)
+
+
+def merge_rows(ids_a: np.ndarray, d_a: np.ndarray, ids_b: np.ndarray, d_b: np.ndarray,
+               k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise union of two neighbour lists, sorted by (distance, id), first k places kept.
+
+    Both sides must hold different images (old stored lists and candidates
+    among new images), so the union is the top-k of the larger reference.
+    """
+    ids, dists = sorted_rows(np.concatenate([ids_a, ids_b], axis=1), np.concatenate([d_a, d_b], axis=1))
+    return ids[:, :k], dists[:, :k]

@@ -4,6 +4,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from skinmap import db
+from skinmap.knn.cross import CrossLists, cross_search
 from skinmap.knn.edges import build_edges
 from skinmap.knn.frechet import build_frechet
 from skinmap.knn.novelty import build_novelty
@@ -37,6 +41,17 @@ class KnnSummary:
         return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}"
 
 
+def _cross_of_new_images(url: str, knn, images, k: int) -> CrossLists | None:
+    """The cross lists of the images without edges yet, when some images have them (an update)."""
+    with db.connect(url) as conn:
+        done = {r[0] for r in conn.execute(
+            "select distinct image_id from atlas.knn_edge where model_id = %s and scope = 'all'", (images.model_id,))}
+    is_new = np.array([int(i) not in done for i in images.image_ids], dtype=bool)
+    if not done or not is_new.any() or is_new.all():
+        return None
+    return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], k)
+
+
 def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k: int = 100,
                        full: bool = False, model_name: str | None = None, frechet: bool = True,
                        **engine_options) -> KnnSummary:
@@ -46,8 +61,11 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
     for model_id in model_ids(url, model_name):
         images = model_images(url, model_id)
         summary.models += 1
-        steps = [("edges", lambda m: build_edges(url, knn, m, k, full=full)),
-                 ("novelty", lambda m: build_novelty(url, knn, m, novelty_k, full=full))]
+        started = time.monotonic()
+        cross = None if full else _cross_of_new_images(url, knn, images, max(k, novelty_k))
+        summary.seconds["cross"] = summary.seconds.get("cross", 0.0) + time.monotonic() - started
+        steps = [("edges", lambda m, c=cross: build_edges(url, knn, m, k, full=full, cross=c)),
+                 ("novelty", lambda m, c=cross: build_novelty(url, knn, m, novelty_k, full=full, cross=c))]
         if frechet:
             steps.append(("frechet", lambda m: {"frechet_pairs": build_frechet(url, m)}))
         for step, fn in steps:

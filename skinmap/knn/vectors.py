@@ -50,23 +50,41 @@ def model_images(url: str, model_id: int) -> ModelImages:
     return ModelImages(model_id, dim, ids, years, datasets)
 
 
+_COPY_HEADER = 19  # PGCOPY signature (11 bytes), flags (4), header extension length (4)
+
+
+def _copy_rows(dim: int) -> np.dtype:
+    """One binary COPY row of (image_id bigint, vec vector(dim)): fixed size, so numpy reads them all at once."""
+    return np.dtype([("fields", ">i2"), ("id_len", ">i4"), ("image_id", ">i8"), ("vec_len", ">i4"),
+                     ("dim", ">u2"), ("unused", ">u2"), ("vec", ">f4", (dim,))])
+
+
 def load_vectors(url: str, model_id: int, image_ids: np.ndarray) -> np.ndarray:
-    """float32 matrix of the vectors, rows in the order of image_ids (binary COPY)."""
-    position = {int(i): n for n, i in enumerate(image_ids)}
-    out: np.ndarray | None = None
+    """float32 matrix of the vectors, rows in the order of image_ids.
+
+    Binary COPY, parsed by numpy in one go (no Python object per row): 1.1M
+    vectors come out of PostgreSQL at disk speed instead of minutes.
+    """
+    image_ids = np.asarray(image_ids, dtype=np.int64)
     with db.connect(url) as conn, conn.cursor() as cur:
+        dim = conn.execute("select dimension from atlas.embedding_model where model_id = %s", (model_id,)).fetchone()
+        if dim is None or len(image_ids) == 0:
+            return np.zeros((len(image_ids), dim[0] if dim else 0), dtype=np.float32)
+        buffer = bytearray()
         with cur.copy(
             "copy (select image_id, coalesce(vec, vec_half::vector) from atlas.embedding where model_id = %s) "
             "to stdout (format binary)",
             (model_id,),
         ) as copy:
-            copy.set_types(["int8", "vector"])
-            for image_id, vec in copy.rows():
-                n = position.get(image_id)
-                if n is None:
-                    continue
-                vec = as_array(vec)
-                if out is None:
-                    out = np.zeros((len(image_ids), len(vec)), dtype=np.float32)
-                out[n] = vec
-    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+            for block in copy:
+                buffer += block
+    rows = np.frombuffer(memoryview(buffer)[_COPY_HEADER:len(buffer) - 2], dtype=_copy_rows(dim[0]))
+    if len(rows) and not (np.all(rows["vec_len"] == 4 + 4 * dim[0]) and np.all(rows["fields"] == 2)):
+        raise ValueError(f"model {model_id}: vectors of another dimension than {dim[0]} in atlas.embedding")
+    out = np.zeros((len(image_ids), dim[0]), dtype=np.float32)
+    order = np.argsort(image_ids, kind="stable")
+    wanted = image_ids[order]
+    pos = np.minimum(np.searchsorted(wanted, rows["image_id"]), max(0, len(wanted) - 1))
+    hit = wanted[pos] == rows["image_id"]
+    out[order[pos[hit]]] = rows["vec"][hit]
+    return out
