@@ -49,6 +49,9 @@ def test_reader_reads_every_kpi_view_after_dbt_build(kpi_atlas, reader_url):
     "select * from intermediate.int_embeddings_joined_to_images limit 1",
     "select * from public.alembic_version",
     "select * from atlas.nearest_images_v1(1, 'efficientnet-lite0/imagenet', 3)",
+    "select * from atlas.nearest_images_v2(1, 'efficientnet-lite0/imagenet', 3)",
+    "select * from atlas.images_nearest_text_v2('efficientnet-lite0/imagenet', 'melanoma', 3)",
+    "select * from atlas.novelty_of_images_v2(array[1]::bigint[], 'efficientnet-lite0/imagenet', 3)",
 ])
 def test_reader_is_refused_outside_kpi(reader_url, query):
     with psycopg.connect(reader_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -94,8 +97,7 @@ def test_grant_reader_rejects_unsafe_names(kpi_atlas):
 def test_reader_migrations_downgrade_and_upgrade(atlas_db):
     with connect(atlas_db) as conn:
         assert conn.execute("select has_schema_privilege('skinmap_reader', 'kpi', 'usage')").fetchone()[0]
-    for _ in range(6):
-        migrate.downgrade(atlas_db, "i6_01@-1")
+    migrate.downgrade(atlas_db, "i6_01-1")  # below i6_01, however many revisions now sit above it
     with connect(atlas_db) as conn:
         assert conn.execute("select to_regclass('atlas.text_vector')").fetchone()[0] is None
         assert conn.execute("select to_regprocedure('atlas.grant_kpi_reader_v1()')").fetchone()[0] is None
