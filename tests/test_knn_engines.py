@@ -106,3 +106,34 @@ def test_newer_release_is_merged_not_searched_again(atlas_db, engine):
         for a, b in zip(got, want):
             assert a[:-1] == b[:-1]
             assert (a[-1] is None and b[-1] is None) or a[-1] == pytest.approx(b[-1], abs=1e-6)
+
+
+def _novelty(url: str) -> dict[tuple[int, int], float]:
+    with connect(url) as conn:
+        return {(c, i): n for c, i, n in conn.execute(
+            "select cutoff_year, image_id, novelty from atlas.knn_novelty where novelty is not null")}
+
+
+def test_ivf_engine_recall_and_update_against_exact(atlas_db):
+    """The approximate ivf engine (forced past its exact fallback): edges and novelty close to exact,
+    in a full run and after a newer release is merged in."""
+    ivf = {"engine": "ivf", "exact_below": 100, "frechet": False, "k": 10, "novelty_k": 20}
+    _plant(atlas_db, [(700, 2018), (700, 2019), (600, 2020)])
+    for update in (False, True):
+        if update:
+            _plant(atlas_db, [(300, 2022)], seed=3, start=3)
+            summary = compute_neighbours(atlas_db, **ivf)  # incremental: the cross lists, cell by cell
+            assert summary.counts["edge_images"] == 300 and "novelty_searched_again" in summary.counts  # merged
+        else:
+            summary = compute_neighbours(atlas_db, **ivf, full=True)
+        approximate, approximate_novelty = _edges(atlas_db), _novelty(atlas_db)
+        compute_neighbours(atlas_db, engine="exact", k=10, novelty_k=20, full=True, frechet=False)
+        exact, exact_novelty = _edges(atlas_db), _novelty(atlas_db)
+        assert set(exact) == set(approximate)
+        recall = sum(len(set(exact[i]) & set(approximate[i])) for i in exact) / sum(map(len, exact.values()))
+        assert recall >= 0.95, (update, recall, summary.line())
+        assert set(exact_novelty) == set(approximate_novelty)
+        error = np.array([approximate_novelty[key] / exact_novelty[key] - 1 for key in exact_novelty])
+        assert np.all(error >= -1e-6)  # approximate lists can only miss nearer images: never lower novelty
+        assert np.mean(error) < 0.01, (update, np.mean(error), error.max())
+        compute_neighbours(atlas_db, **ivf, full=True)  # back to an ivf state before the update

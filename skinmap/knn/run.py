@@ -13,7 +13,7 @@ from skinmap.knn.frechet import build_frechet
 from skinmap.knn.novelty import build_novelty
 from skinmap.knn.vectors import model_ids, model_images
 
-ENGINES = ("sql", "exact")
+ENGINES = ("sql", "exact", "ivf")
 
 
 def make_engine(url: str, name: str, **options):
@@ -25,6 +25,10 @@ def make_engine(url: str, name: str, **options):
         from skinmap.knn.exact_engine import ExactEngine
 
         return ExactEngine(url, **options)
+    if name == "ivf":
+        from skinmap.knn.ivf_engine import IvfEngine
+
+        return IvfEngine(url, **options)
     raise ValueError(f"unknown kNN engine {name!r}: choose one of {', '.join(ENGINES)}")
 
 

@@ -1,0 +1,270 @@
+"""The ivf engine: k-means cells (inverted lists) in torch, so field-scale kNN costs cells, not all pairs.
+
+Every image belongs to the cell of its nearest centroid (spherical k-means,
+about sqrt(n) cells). The images of one cell are scored, as one matmul,
+against the cells whose centroids are nearest to their own cell's
+centroid: at least `probes` cells, and more until they hold as many
+reference images as `probes` cells hold on average. A reference that lies
+far away (the earlier years, for a genuinely novel dataset) is thus still
+reached, instead of leaving a novel image with only distant, wrong
+neighbours. At 1.1M x 512 on 2 CPU cores that turns hours of
+all-pairs distances into minutes. It is approximate: recall against the
+exact engine is measured (bench/knn_field_scale.py, tests), never assumed,
+and `probes` trades time for recall. Reference sets of fewer than
+`exact_below` images, and cutoffs whose earlier years hold fewer, are
+searched exactly, so small sets never get short lists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skinmap.knn.exact_engine import _TIE_MARGIN, ExactEngine, ExactReference, _nearest
+from skinmap.knn.reference import sorted_rows, without_self
+
+EXACT_BELOW = 50_000
+
+
+@dataclass
+class Cells:
+    cell_of_row: object  # torch long (n,): each matrix row's cell
+    rows_by_cell: object  # torch long (n,): matrix rows ordered by cell
+    starts: np.ndarray  # (n_cells + 1,): cell c's rows are rows_by_cell[starts[c]:starts[c + 1]]
+    order: object  # torch long (n_cells, n_cells): every cell's cells, nearest centroid first (itself first)
+    near: object  # torch long (n, n_probes): each row's own nearest cells
+    n_probes: int
+
+    def rows(self, cell: int):
+        return self.rows_by_cell[int(self.starts[cell]):int(self.starts[cell + 1])]
+
+    def probes(self, is_reference) -> np.ndarray:
+        """Cells to search for each query cell: at least n_probes, more until they hold n_probes cells'
+        average share of the reference (`is_reference`: bool per matrix row)."""
+        import torch
+
+        n_cells = len(self.starts) - 1
+        counts = torch.bincount(self.cell_of_row[is_reference], minlength=n_cells).to(torch.float64)
+        target = self.n_probes * counts.sum() / n_cells
+        reached = torch.cumsum(counts[self.order], dim=1) >= target - 1e-9
+        needed = torch.where(reached.any(1), reached.to(torch.int8).argmax(1) + 1, n_cells)
+        return torch.clamp(needed, min=min(self.n_probes, n_cells)).cpu().numpy()
+
+    def candidates(self, cell: int, n_probes: int, queries):
+        """Rows of the cell's nearest cells and of every query's own nearest cells: an image at the edge of
+        its cell, or an outlier, keeps the cells its neighbours live in."""
+        import torch
+
+        cells = torch.unique(torch.cat([self.order[cell, :int(n_probes)], self.near[queries].flatten()]))
+        return torch.cat([self.rows(int(p)) for p in cells])
+
+
+def _nearest_centroids(x, centroids, n: int, chunk: int = 65536):
+    import torch
+
+    return torch.cat([torch.topk(x[s:s + chunk] @ centroids.T, n, dim=1).indices for s in range(0, len(x), chunk)])
+
+
+class IvfEngine(ExactEngine):
+    name = "ivf"
+
+    def __init__(self, url: str, *, device: str | None = None, cells: int | None = None, probes: int = 8,
+                 exact_below: int = EXACT_BELOW, iterations: int = 10, seed: int = 0):
+        super().__init__(url, device=device)
+        self.n_cells, self.n_probes, self.exact_below = cells, probes, exact_below
+        self.iterations, self.seed = iterations, seed
+        self._cells: dict[int, Cells] = {}
+
+    def cells(self, model_id: int) -> Cells:
+        """Spherical k-means on a seeded sample (64 images a cell), then every image to its nearest centroid."""
+        import torch
+
+        if model_id in self._cells:
+            return self._cells[model_id]
+        _, matrix, _ = self._vectors(model_id)
+        n = matrix.shape[0]
+        n_cells = max(1, min(n, self.n_cells or int(round(np.sqrt(n)))))
+        generator = torch.Generator().manual_seed(self.seed)
+        sample = matrix[torch.randperm(n, generator=generator)[:min(n, 64 * n_cells)].to(matrix.device)]
+        centroids = sample[:n_cells].clone()
+        for _ in range(self.iterations):
+            assigned = _nearest_centroids(sample, centroids, 1)[:, 0]
+            sums = torch.zeros_like(centroids).index_add_(0, assigned, sample)
+            empty = torch.bincount(assigned, minlength=n_cells) == 0
+            reseed = torch.randint(len(sample), (int(empty.sum()),), generator=generator).to(matrix.device)
+            sums[empty] = sample[reseed]  # an empty cell restarts at a random sample image
+            centroids = torch.nn.functional.normalize(sums, dim=1)
+        near = _nearest_centroids(matrix, centroids, min(self.n_probes, n_cells))
+        cell_of_row = near[:, 0].contiguous()
+        rows_by_cell = torch.argsort(cell_of_row, stable=True)
+        starts = np.concatenate([[0], np.cumsum(torch.bincount(cell_of_row, minlength=n_cells).cpu().numpy())])
+        order = torch.argsort(centroids @ centroids.T, dim=1, descending=True)
+        self._cells[model_id] = Cells(cell_of_row, rows_by_cell, starts, order, near, self.n_probes)
+        return self._cells[model_id]
+
+    def _is_small(self, model_id: int) -> bool:
+        return self._vectors(model_id)[1].shape[0] < self.exact_below
+
+    def reference(self, model_id: int) -> ExactReference:
+        ids, matrix, rows = self._vectors(model_id)
+        if self._is_small(model_id):
+            return ExactReference(self, ids, matrix, rows)
+        return IvfReference(self, model_id, ids, matrix, rows)
+
+    def cutoff_distances(self, model_id: int, image_ids: np.ndarray, years: np.ndarray, cutoffs: list[int],
+                         k: int, flush_rows: int = 262_144):
+        """As the exact engine's; cutoffs with fewer than exact_below earlier images are searched exactly."""
+        import torch
+
+        if self._is_small(model_id):
+            yield from super().cutoff_distances(model_id, image_ids, years, cutoffs, k)
+            return
+        small = [c for c in cutoffs if int((years < c).sum()) < self.exact_below]
+        for cutoff in small:
+            reference = ExactEngine.reference(self, model_id)
+            reference.add(image_ids[years < cutoff])
+            queries = image_ids[years <= cutoff]
+            ids, dists = reference.search(queries, k + 1)
+            yield cutoff, queries, without_self(queries, ids, dists, k)[1]
+        large = [c for c in cutoffs if c not in small]
+        if not large:
+            return
+        ids_all, matrix, rows = self._vectors(model_id)
+        cells = self.cells(model_id)
+        year_of_row = torch.full((matrix.shape[0],), np.iinfo(np.int32).max, dtype=torch.long, device=self.device)
+        query_rows = torch.as_tensor([rows[int(i)] for i in image_ids], dtype=torch.long, device=self.device)
+        year_of_row[query_rows] = torch.as_tensor(years, dtype=torch.long, device=self.device)
+        row_ids = torch.as_tensor(ids_all, device=self.device)
+        take = k + 1
+        pending: dict[int, list] = {c: [] for c in large}
+        probes = np.max([cells.probes(year_of_row < c) for c in large], axis=0)
+        for cell in range(len(cells.starts) - 1):
+            q = cells.rows(cell)
+            q = q[year_of_row[q] <= large[-1]]
+            if len(q) == 0:
+                continue
+            cand = cells.candidates(cell, probes[cell], q)
+            cand = cand[year_of_row[cand] < large[-1]]
+            cand = cand[torch.argsort(year_of_row[cand], stable=True)]
+            cand_years = year_of_row[cand]
+            similarity = matrix[q] @ matrix[cand].T
+            best_d = torch.full((len(q), take), float("inf"), device=self.device)
+            best_j = torch.full((len(q), take), -1, dtype=torch.long, device=self.device)
+            start = 0
+            for cutoff in large:
+                stop = int(torch.searchsorted(cand_years, torch.tensor(cutoff, device=self.device)))
+                if stop > start:
+                    d, j = _nearest(similarity[:, start:stop], min(take, stop - start))
+                    cat_d, cat_j = torch.cat([best_d, d], 1), torch.cat([best_j, row_ids[cand[start:stop][j]]], 1)
+                    best_d, pos = torch.topk(cat_d, take, dim=1, largest=False)
+                    best_j = torch.gather(cat_j, 1, pos)
+                    start = stop
+                in_s = year_of_row[q] <= cutoff
+                if in_s.any():
+                    query_ids = row_ids[q[in_s]].cpu().numpy()
+                    d = best_d[in_s].double().cpu().numpy()
+                    j = best_j[in_s].cpu().numpy()
+                    d[np.isinf(d)] = np.nan
+                    pending[cutoff].append((query_ids, without_self(query_ids, *sorted_rows(j, d), k)[1]))
+                if sum(len(p[0]) for p in pending[cutoff]) >= flush_rows:
+                    yield cutoff, *_joined(pending[cutoff])
+                    pending[cutoff] = []
+        for cutoff in large:
+            if pending[cutoff]:
+                yield cutoff, *_joined(pending[cutoff])
+
+    def cross(self, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, old_ids: np.ndarray, k: int):
+        """The cross lists of skinmap.knn.cross, cell by cell: new images against their cells' candidates,
+        old images only against the new images among theirs."""
+        import torch
+
+        from skinmap.knn.cross import CrossLists
+
+        if self._is_small(model_id):
+            return super().cross(model_id, all_ids, new_ids, old_ids, k)
+        ids_all, matrix, rows = self._vectors(model_id)
+        cells = self.cells(model_id)
+        dev = self.device
+        row_ids = torch.as_tensor(ids_all, device=dev)
+        n_rows = matrix.shape[0]
+        position = {}
+        for name, group in (("new", new_ids), ("old", old_ids)):
+            pos = torch.full((n_rows,), -1, dtype=torch.long, device=dev)
+            group_rows = torch.as_tensor([rows[int(i)] for i in group], dtype=torch.long, device=dev)
+            pos[group_rows] = torch.arange(len(group), device=dev)
+            position[name] = pos
+        is_new = position["new"] >= 0
+        shapes = {"all": (len(new_ids), 2 * k + 1), "old": (len(new_ids), k), "to_new": (len(old_ids), k)}
+        out = {name: (np.full(shape, -1, dtype=np.int64), np.full(shape, np.nan)) for name, shape in shapes.items()}
+
+        def put(name, at, similarity, columns, width):
+            if similarity.shape[1] == 0:
+                return
+            d, j = _nearest(similarity, min(width + _TIE_MARGIN, similarity.shape[1]))
+            ids, dists = sorted_rows(row_ids[columns[j]].cpu().numpy(), d.double().cpu().numpy())
+            width = min(width, ids.shape[1])
+            out[name][0][at, :width], out[name][1][at, :width] = ids[:, :width], dists[:, :width]
+
+        everything = torch.ones(n_rows, dtype=torch.bool, device=dev)
+        probes = {"all": cells.probes(everything), "old": cells.probes(~is_new), "new": cells.probes(is_new)}
+        for cell in range(len(cells.starts) - 1):
+            q = cells.rows(cell)
+            q_new, q_old = q[is_new[q]], q[~is_new[q]]
+            if len(q_new):
+                cand = cells.candidates(cell, probes["all"][cell], q_new)
+                at = position["new"][q_new].cpu().numpy()
+                put("all", at, matrix[q_new] @ matrix[cand].T, cand, 2 * k + 1)
+                cand = cells.candidates(cell, probes["old"][cell], q_new)
+                cand = cand[~is_new[cand]]
+                put("old", at, matrix[q_new] @ matrix[cand].T, cand, k)
+            if len(q_old):
+                cand = cells.candidates(cell, probes["new"][cell], q_old)
+                cand = cand[is_new[cand]]
+                put("to_new", position["old"][q_old].cpu().numpy(), matrix[q_old] @ matrix[cand].T, cand, k)
+        new_ids = np.asarray(new_ids)
+        return CrossLists(k, new_ids, np.asarray(old_ids), without_self(new_ids, *out["all"], 2 * k),
+                          out["old"], out["to_new"])
+
+
+def _joined(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+class IvfReference(ExactReference):
+    """Members are rows of the model's matrix; queries of a cell are scored against the members in its probes."""
+
+    def __init__(self, engine: IvfEngine, model_id: int, ids, matrix, rows):
+        super().__init__(engine, ids, matrix, rows)
+        self.model_id = model_id
+
+    def search(self, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        if len(self.member_rows) < self.engine.exact_below:
+            return super().search(query_ids, k)
+        dev = self.engine.device
+        cells = self.engine.cells(self.model_id)
+        is_member = torch.zeros(self.matrix.shape[0], dtype=torch.bool, device=dev)
+        is_member[torch.as_tensor(self.member_rows, dtype=torch.long, device=dev)] = True
+        row_ids = torch.as_tensor(self.ids, device=dev)
+        query_rows = torch.as_tensor([self.rows[int(i)] for i in query_ids], dtype=torch.long, device=dev)
+        out_ids = np.full((len(query_ids), k), -1, dtype=np.int64)
+        out_d = np.full((len(query_ids), k), np.nan)
+        query_cells = cells.cell_of_row[query_rows]
+        order = torch.argsort(query_cells, stable=True)
+        bounds = torch.searchsorted(query_cells[order], torch.arange(len(cells.starts), device=dev)).cpu().numpy()
+        probes = cells.probes(is_member)
+        for cell in range(len(cells.starts) - 1):
+            at = order[bounds[cell]:bounds[cell + 1]]
+            if len(at) == 0:
+                continue
+            cand = cells.candidates(cell, probes[cell], query_rows[at])
+            cand = cand[is_member[cand]]
+            if len(cand) == 0:
+                continue
+            d, j = _nearest(self.matrix[query_rows[at]] @ self.matrix[cand].T, min(k + _TIE_MARGIN, len(cand)))
+            ids, dists = sorted_rows(row_ids[cand[j]].cpu().numpy(), d.double().cpu().numpy())
+            width = min(k, ids.shape[1])
+            rows_at = at.cpu().numpy()
+            out_ids[rows_at, :width], out_d[rows_at, :width] = ids[:, :width], dists[:, :width]
+        return out_ids, out_d
