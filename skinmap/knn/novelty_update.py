@@ -17,23 +17,21 @@ import numpy as np
 
 from skinmap import db
 from skinmap.knn.cross import CrossLists, cross_search, keep_allowed, search_allowed
-from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, write_novelty
+from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, read_distance_lists, write_novelty
 from skinmap.knn.vectors import ModelImages
 
 
-def _stored_state(url: str, model_id: int):
-    """cutoff -> (rows, rows with distances); the k values; the images of the newest cutoff with their lists."""
+def _stored_state(url: str, model_id: int, k: int):
+    """cutoff -> (rows, rows with lists); the k values; the newest cutoff's images and sorted lists."""
     with db.connect(url) as conn:
         per_cutoff = {c: (n, n_lists) for c, n, n_lists in conn.execute(
             "select cutoff_year, count(*), count(distances) from atlas.knn_novelty "
             "where model_id = %s and scope = 'earlier_years' group by cutoff_year", (model_id,))}
         ks = {r[0] for r in conn.execute(
             "select distinct k from atlas.knn_novelty where model_id = %s and scope = 'earlier_years'", (model_id,))}
-        lists = {}
-        if per_cutoff:
-            lists = dict(conn.execute(
-                "select image_id, distances from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
-                "and cutoff_year = %s", (model_id, max(per_cutoff))).fetchall())
+        lists = (np.zeros(0, dtype=np.int64), np.zeros((0, k)))
+        if per_cutoff and ks == {k}:
+            lists = read_distance_lists(conn, model_id, max(per_cutoff), k)
     return per_cutoff, ks, lists
 
 
@@ -53,15 +51,15 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
     model_id = images.model_id
     if np.isnan(images.release_years).any():
         return None  # images without a year are outside every reference: the general path leaves them out
-    per_cutoff, ks, lists = _stored_state(url, model_id)
+    per_cutoff, ks, (stored_ids, stored_lists) = _stored_state(url, model_id, k)
     if not per_cutoff or ks != {k}:
         return None
     newest = max(per_cutoff)
     if per_cutoff[newest][1] != per_cutoff[newest][0]:
         return None  # stored before lists were kept
     years = images.release_years.astype(int)
-    is_new = np.array([int(i) not in lists for i in images.image_ids])
-    if not is_new.any() or is_new.all() or len(lists) != int((~is_new).sum()):
+    is_new = ~np.isin(images.image_ids, stored_ids)
+    if not is_new.any() or is_new.all() or len(stored_ids) != int((~is_new).sum()):
         return None
     old_max, first_new = int(years[~is_new].max()), int(years[is_new].min())
     if (first_new <= old_max or [c for c in per_cutoff if c > old_max] != [newest] or newest > first_new
@@ -71,10 +69,7 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
     if cross is None or cross.k < k or not np.array_equal(cross.new_ids, new_ids):
         cross = cross_search(engine, model_id, images.image_ids, new_ids, k)
     old_ids = cross.old_ids
-    stored = np.full((len(old_ids), k), np.nan)
-    for r, image_id in enumerate(old_ids):
-        row = lists[int(image_id)]
-        stored[r, :len(row)] = row
+    stored = stored_lists[np.searchsorted(stored_ids, old_ids)]
     old_to_new = (cross.old_to_new[0][:, :k], cross.old_to_new[1][:, :k])
     last_new = old_to_new[1][:, -1]  # NaN: the list holds every new image, nothing was cut
     counts = {"novelty_rows": 0, "novelty_repaired": 0, "novelty_cutoffs_copied": 0, "novelty_searched_again": 0}

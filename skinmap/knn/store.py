@@ -60,34 +60,99 @@ def novelty_aggregates(dists: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return found, np.where(found > 0, total, np.nan), mean, kth
 
 
+_SCOPE = b"earlier_years"
+
+
+def _novelty_rows(n: int, engine: str, keep_distances: bool) -> np.dtype:
+    """One binary COPY row of knn_novelty for images with n neighbours (n = 0: NULL aggregates)."""
+    fields = [("fields", ">i2"), ("l_model", ">i4"), ("model", ">i4"), ("l_scope", ">i4"), ("scope", f"S{len(_SCOPE)}"),
+              ("l_cutoff", ">i4"), ("cutoff", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_k", ">i4"),
+              ("k", ">i4"), ("l_n", ">i4"), ("n", ">i4")]
+    for name in ("sum", "mean", "kth"):
+        fields += [(f"l_{name}", ">i4")] + ([(name, ">f8")] if n else [])
+    fields += [("l_engine", ">i4"), ("engine", f"S{len(engine)}"), ("l_list", ">i4")]
+    if keep_distances:
+        fields += [("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4")]
+        if n:
+            fields += [("dim", ">i4"), ("lbound", ">i4"), ("values", [("l", ">i4"), ("v", ">f4")], (n,))]
+    return np.dtype(fields)
+
+
 def write_novelty(conn, model_id: int, cutoff_year: int, k: int, engine: str, query_ids: np.ndarray,
-                  dists: np.ndarray, *, keep_distances: bool = False) -> int:
+                  dists: np.ndarray, *, keep_distances: bool = False, replace: bool = True) -> int:
     """Replace the novelty aggregates of these images at this cutoff; return the rows written.
 
     `keep_distances` also stores each sorted list (the newest cutoff does, so
     that a newer release can be merged in; see skinmap.knn.novelty_update).
+    Rows are packed by numpy into binary COPY, one fixed layout per number
+    of neighbours found, so millions of rows need no Python object each.
     """
-    conn.execute(
-        "delete from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' and cutoff_year = %s "
-        "and image_id = any(%s)",
-        (model_id, cutoff_year, [int(i) for i in query_ids]),
-    )
+    query_ids = np.asarray(query_ids, dtype=np.int64)
+    if replace and len(query_ids):
+        conn.execute(
+            "delete from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' and cutoff_year = %s "
+            "and image_id = any(%s)",
+            (model_id, cutoff_year, query_ids.tolist()),
+        )
     found, total, mean, kth = novelty_aggregates(dists)
-
-    def _num(x: float) -> float | None:
-        return None if np.isnan(x) else float(x)
-
+    ordered = np.sort(dists, axis=1)  # NaN last
+    chunks = []
+    for n in np.unique(found):
+        at = np.flatnonzero(found == n)
+        rows = np.zeros(len(at), dtype=_novelty_rows(int(n), engine, keep_distances))
+        rows["fields"] = 11
+        lengths = {"l_model": 4, "l_scope": len(_SCOPE), "l_cutoff": 2, "l_image": 8, "l_k": 4, "l_n": 4,
+                   "l_sum": 8 if n else -1, "l_mean": 8 if n else -1, "l_kth": 8 if n else -1,
+                   "l_engine": len(engine), "l_list": (20 + 8 * int(n) if n else 12) if keep_distances else -1}
+        for field, size in lengths.items():
+            rows[field] = size
+        rows["model"], rows["scope"], rows["cutoff"], rows["k"], rows["n"] = model_id, _SCOPE, cutoff_year, k, n
+        rows["image"], rows["engine"] = query_ids[at], engine.encode()
+        if n:
+            rows["sum"], rows["mean"], rows["kth"] = total[at], mean[at], kth[at]
+        if keep_distances:
+            rows["oid"] = 700  # float4
+            if n:
+                rows["ndim"], rows["dim"], rows["lbound"] = 1, n, 1
+                rows["values"]["l"] = 4
+                rows["values"]["v"] = ordered[at, :n]
+        chunks.append(rows.tobytes())
     with conn.cursor().copy(
         "copy atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
         "novelty, kth_distance, engine, distances) from stdin (format binary)"
     ) as copy:
-        copy.set_types(["int4", "text", "int2", "int8", "int4", "int4", "float8", "float8", "float8", "text",
-                        "float4[]"])
-        for i, q in enumerate(query_ids):
-            kept = [float(d) for d in np.sort(dists[i][~np.isnan(dists[i])])] if keep_distances else None
-            copy.write_row((model_id, "earlier_years", cutoff_year, int(q), k, int(found[i]),
-                            _num(total[i]), _num(mean[i]), _num(kth[i]), engine, kept))
+        copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
     return len(query_ids)
+
+
+def read_distance_lists(conn, model_id: int, cutoff_year: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stored sorted lists at one cutoff: (image ids ascending, distances (n, k), NaN-padded).
+
+    Lists of k places (all but the smallest atlases) come as one binary COPY parsed by numpy.
+    """
+    where = "model_id = %s and scope = 'earlier_years' and cutoff_year = %s and distances is not null"
+    layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_list", ">i4"), ("ndim", ">i4"),
+                       ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
+                       ("values", [("l", ">i4"), ("v", ">f4")], (k,))])
+    buffer = bytearray()
+    with conn.cursor().copy(
+        f"copy (select image_id, distances from atlas.knn_novelty where {where} and cardinality(distances) = %s) "
+        "to stdout (format binary)", (model_id, cutoff_year, k),
+    ) as copy:
+        for block in copy:
+            buffer += block
+    full = np.frombuffer(memoryview(buffer)[19:len(buffer) - 2], dtype=layout)
+    rest = conn.execute(
+        f"select image_id, distances from atlas.knn_novelty where {where} and cardinality(distances) <> %s",
+        (model_id, cutoff_year, k),
+    ).fetchall()
+    ids = np.concatenate([full["image"].astype(np.int64), np.array([r[0] for r in rest], dtype=np.int64)])
+    dists = np.full((len(ids), k), np.nan)
+    dists[:len(full)] = full["values"]["v"]
+    for r, (_, values) in enumerate(rest, start=len(full)):
+        dists[r, :len(values)] = values
+    order = np.argsort(ids)
+    return ids[order], dists[order]
 
 
 def forget_old_cutoffs(url: str, model_id: int, cutoffs: list[int]) -> None:
