@@ -32,7 +32,6 @@ from skinmap import db, migrate
 from skinmap.dbt_runner import build
 from skinmap.knn import planted
 from skinmap.knn.edges import build_edges
-from skinmap.knn.novelty import build_novelty
 from skinmap.knn.run import compute_neighbours, make_engine
 from skinmap.knn.vectors import model_images
 
@@ -139,6 +138,10 @@ def _cleanlab_pairs(x: np.ndarray, ids: np.ndarray, python: str, timeout: float)
     return pairs, out["seconds"], wall
 
 
+def _names(text: str) -> list[str]:
+    return [e.strip() for e in text.split(",") if e.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -149,26 +152,27 @@ def main() -> None:
     parser.add_argument("--dup-share", type=float, default=0.01)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--novelty-k", type=int, default=100)
+    parser.add_argument("--engines", default="sql,exact,ivf",
+                        help="engines for the full kNN, recall and incremental steps (sql novelty takes longest)")
+    parser.add_argument("--dup-engines", default=None, help="engines for the near-duplicate step (default --engines)")
+    parser.add_argument("--skip-peers", action="store_true", help="no FAISS / cleanlab (e.g. at 1.1M: hours)")
     parser.add_argument("--skip-cleanlab", action="store_true")
     parser.add_argument("--cleanlab-python", default=str(BENCH_PYTHON) if BENCH_PYTHON.exists() else None,
                         help="interpreter with cleanlab[datalab] (default .venv-bench/bin/python when it exists)")
     parser.add_argument("--cleanlab-timeout", type=float, default=None, help="seconds before cleanlab is stopped")
-    parser.add_argument("--only-duplicates", action="store_true",
-                        help="stop after the near-duplicate step (load, HNSW, SkinMap, FAISS, cleanlab)")
-    parser.add_argument("--engines", default="sql,exact",
-                        help="engines for the novelty and incremental steps (the SQL novelty run takes longest)")
+    parser.add_argument("--only-duplicates", action="store_true", help="stop after the near-duplicate step")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    engines, dup_engines = _names(args.engines), _names(args.dup_engines or args.engines)
 
     from skinmap import embedded
 
     url = args.database_url or db.create_database(embedded.admin_url(), "skinmap_bench_knn", drop_first=True)
     migrate.upgrade(url)
     times: dict[str, float] = {}
-    print(f"bench: {args.n} vectors, {args.dim} dims, {args.clusters} clusters, cores {os.cpu_count()}", flush=True)
+    print(f"bench: {args.n} vectors, {args.dim} dims, {args.clusters} clusters, cores {os.cpu_count()}; "
+          f"engines {engines}, duplicate step {dup_engines}", flush=True)
     plans = _plan(args.n, 10, args.dup_share, args.dim, args.clusters, args.spread, seed=0)
-
     truth: set[tuple[int, int]] = set()
 
     def load():
@@ -182,26 +186,71 @@ def main() -> None:
 
     def hnsw():
         with db.connect(url, autocommit=True) as conn:
-            conn.execute("set maintenance_work_mem = '2GB'")
+            conn.execute("set maintenance_work_mem = '4GB'")
             conn.execute(f"set max_parallel_maintenance_workers = {max(0, (os.cpu_count() or 1) - 1)}")
             conn.execute("select atlas.ensure_embedding_index_v1(%s)", (model_id,))
             conn.execute("analyze atlas.embedding")
-    _timed("HNSW build (atlas.embedding)", hnsw, times)
+    if "sql" in engines + dup_engines:
+        _timed("HNSW build (atlas.embedding)", hnsw, times)
     images = model_images(url, model_id)
-    sql, exact = make_engine(url, "sql"), make_engine(url, "exact")
+    made = {name: make_engine(url, name) for name in {"exact", *engines, *dup_engines}}
 
-    # near-duplicate step first (the issue's 100k target): SkinMap (edges k + pair verification in dbt) vs peers,
-    # once per engine; the exact engine's figure is the one compared with the peers (exact, like them)
+    # near-duplicate step (the issue's 100k target): SkinMap (edges k + pair verification in dbt) per engine, then
+    # the peers on the same vectors
     dup_labels = {}
-    for name, engine in (("SQL", sql), ("exact", exact)):
-        def skinmap_dups(name=name, engine=engine):
-            _timed(f"{name} engine: edges k", lambda: build_edges(url, engine, images, args.k, full=True), times)
+    for name in dup_engines:
+        def skinmap_dups(name=name):
+            _timed(f"{name} engine: edges k", lambda: build_edges(url, made[name], images, args.k, full=True), times)
             _timed(f"dbt run +kpi_near_duplicate_pairs ({name})", lambda: build(
                 url, select="+kpi_near_duplicate_pairs", command="run", quiet=True), times)
         dup_labels[name] = f"near-dup SkinMap ({name} edges + dbt pairs)"
         _timed(dup_labels[name], skinmap_dups, times)
         print(f"  SkinMap near duplicates ({name} engine): {_pr(_skinmap_pairs(url), truth)}", flush=True)
-    dup_label = dup_labels["exact"]
+    if not args.skip_peers:
+        _peers(args, url, model_id, images, truth, times, dup_labels)
+    if args.only_duplicates:
+        print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        return
+
+    for name in engines:
+        if name == "exact":
+            continue
+        recall = [_recall(url, made[name], made["exact"], model_id, images.image_ids, k) for k in (args.k, args.novelty_k)]
+        print(f"  {name} engine recall vs exact (1,000 queries): @{args.k} {recall[0]:.4f}, "
+              f"@{args.novelty_k} {recall[1]:.4f}", flush=True)
+
+    # full kNN and incremental update, per engine: full (edges k + novelty novelty_k, all cutoffs), the dbt build
+    # on that state, a 10k dataset of a new release year, the incremental update, and the dbt build after it
+    rng = np.random.default_rng(99)
+    for step, name in enumerate(engines):
+        full = _timed(f"full kNN {name} (edges + novelty)", lambda e=name: compute_neighbours(
+            url, engine=e, k=args.k, novelty_k=args.novelty_k, full=True, frechet=False), times)
+        print(f"    {full.line()}", flush=True)
+        with db.connect(url) as conn:
+            sizes = conn.execute(
+                "select pg_total_relation_size('atlas.knn_edge'), pg_total_relation_size('atlas.knn_novelty'), "
+                "(select count(*) from atlas.knn_edge), (select count(*) from atlas.knn_novelty)").fetchone()
+        print(f"  storage: knn_edge {sizes[2]} rows {sizes[0] / 2**20:.1f} MiB; "
+              f"knn_novelty {sizes[3]} rows {sizes[1] / 2**20:.1f} MiB", flush=True)
+        _timed(f"dbt build, all models + tests ({name})", lambda: build(url, quiet=True), times)
+        end_to_end = times[f"full kNN {name} (edges + novelty)"] + times[f"dbt build, all models + tests ({name})"]
+        print(f"  end to end ({name}): kNN + dbt build {end_to_end:.1f} s = {end_to_end / 60:.1f} min", flush=True)
+        planted.add_dataset(url, f"new{step}", 2020 + step, planted.clustered_vectors(
+            args.new, args.dim, args.clusters, args.spread, rng), seed=99 + step)
+        images = model_images(url, model_id)
+        inc = _timed(f"incremental kNN {name}", lambda e=name: compute_neighbours(
+            url, engine=e, k=args.k, novelty_k=args.novelty_k, frechet=False), times)
+        print(f"    {inc.line()}", flush=True)
+        _timed(f"dbt build after the update ({name})", lambda: build(url, quiet=True), times)
+        knn_ratio = times[f"incremental kNN {name}"] / times[f"full kNN {name} (edges + novelty)"]
+        with_dbt = ((times[f"incremental kNN {name}"] + times[f"dbt build after the update ({name})"]) / end_to_end)
+        print(f"  incremental / full ({name} engine, {args.new} new on {len(images.image_ids) - args.new}): "
+              f"kNN {knn_ratio:.1%}; with the dbt build on both sides {with_dbt:.1%}", flush=True)
+    print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+
+
+def _peers(args, url, model_id, images, truth, times, dup_labels) -> None:
+    """FAISS exact flat index and cleanlab Datalab on the same vectors; ratios against each SkinMap engine."""
     from skinmap.knn.vectors import load_vectors
 
     x = load_vectors(url, model_id, images.image_ids)
@@ -210,62 +259,24 @@ def main() -> None:
         print(f"  FAISS: {_pr(faiss_pairs, truth)}; SkinMap ({name}) / FAISS time "
               f"{times[label] / times['near-dup FAISS IndexFlatIP']:.2f}", flush=True)
     if args.skip_cleanlab:
-        pass
-    elif not args.cleanlab_python:
+        return
+    if not args.cleanlab_python:
         print("  cleanlab Datalab NOT RUN: no interpreter with cleanlab[datalab] (create .venv-bench, see the "
               "docstring, or pass --cleanlab-python)", flush=True)
-    else:
-        try:
-            clean, seconds, wall = _cleanlab_pairs(x, images.image_ids, args.cleanlab_python, args.cleanlab_timeout)
-            times["near-dup cleanlab Datalab"] = seconds
-            print(f"  near-dup cleanlab Datalab: {seconds:.1f} s (subprocess wall {wall:.1f} s)", flush=True)
-            for name, label in dup_labels.items():
-                print(f"  cleanlab: {_pr(clean, truth)}; SkinMap ({name}) / cleanlab time "
-                      f"{times[label] / seconds:.2f}", flush=True)
-        except subprocess.TimeoutExpired:
-            print(f"  cleanlab Datalab STOPPED after {args.cleanlab_timeout:.0f} s; SkinMap / cleanlab time "
-                  f"< {times[dup_label] / args.cleanlab_timeout:.2f}", flush=True)
-        except subprocess.CalledProcessError as error:
-            print(f"  cleanlab Datalab FAILED: {(error.stderr or '').strip().splitlines()[-1:]}", flush=True)
-    if args.only_duplicates:
-        print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         return
-
-    recall_k = _recall(url, sql, exact, model_id, images.image_ids, args.k)
-    print(f"  SQL engine recall@{args.k} vs exact: {recall_k:.4f}", flush=True)
-    _timed("exact engine: novelty k", lambda: build_novelty(url, exact, images, args.novelty_k, full=True), times)
-    if "sql" in engines:
-        _timed("SQL engine: novelty k", lambda: build_novelty(url, sql, images, args.novelty_k, full=True), times)
-    recall_nk = _recall(url, sql, exact, model_id, images.image_ids, args.novelty_k)
-    print(f"  SQL engine recall@{args.novelty_k} vs exact: {recall_nk:.4f}", flush=True)
-    with db.connect(url) as conn:
-        sizes = conn.execute(
-            "select pg_total_relation_size('atlas.knn_edge'), pg_total_relation_size('atlas.knn_novelty'), "
-            "(select count(*) from atlas.knn_edge), (select count(*) from atlas.knn_novelty)").fetchone()
-    print(f"  storage: knn_edge {sizes[2]} rows {sizes[0] / 2**20:.1f} MiB; "
-          f"knn_novelty {sizes[3]} rows {sizes[1] / 2**20:.1f} MiB", flush=True)
-    _timed("dbt build (all models + tests)", lambda: build(url, quiet=True), times)
-
-    # incremental: a 10k dataset of a new release year, then a full rebuild, per engine (a second new year for the
-    # exact engine, so each incremental run starts from a complete state). Both run `skinmap knn`'s code path.
-    rng = np.random.default_rng(99)
-    for step, name in enumerate(engines):
-        compute_neighbours(url, engine=name, k=args.k, novelty_k=args.novelty_k, frechet=False)  # settle this engine
-        planted.add_dataset(url, f"new{step}", 2020 + step, planted.clustered_vectors(
-            args.new, args.dim, args.clusters, args.spread, rng), seed=99 + step)
-        inc = _timed(f"incremental {name}: edges+novelty", lambda e=name: compute_neighbours(
-            url, engine=e, k=args.k, novelty_k=args.novelty_k, frechet=False), times)
-        print(f"    {inc.line()}", flush=True)
-        _timed(f"dbt build after the update ({name})", lambda: build(url, quiet=True), times)
-        full = _timed(f"full {name}: edges+novelty", lambda e=name: compute_neighbours(
-            url, engine=e, k=args.k, novelty_k=args.novelty_k, full=True, frechet=False), times)
-        print(f"    {full.line()}", flush=True)
-        ratio = times[f"incremental {name}: edges+novelty"] / times[f"full {name}: edges+novelty"]
-        with_dbt = ((times[f"incremental {name}: edges+novelty"] + times[f"dbt build after the update ({name})"])
-                    / (times[f"full {name}: edges+novelty"] + times[f"dbt build after the update ({name})"]))
-        print(f"  incremental / full ({name} engine): kNN {ratio:.1%}; with the dbt build on both sides "
-              f"{with_dbt:.1%}", flush=True)
-    print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+    try:
+        clean, seconds, wall = _cleanlab_pairs(x, images.image_ids, args.cleanlab_python, args.cleanlab_timeout)
+    except subprocess.TimeoutExpired:
+        print(f"  cleanlab Datalab STOPPED after {args.cleanlab_timeout:.0f} s", flush=True)
+        return
+    except subprocess.CalledProcessError as error:
+        print(f"  cleanlab Datalab FAILED: {(error.stderr or '').strip().splitlines()[-1:]}", flush=True)
+        return
+    times["near-dup cleanlab Datalab"] = seconds
+    print(f"  near-dup cleanlab Datalab: {seconds:.1f} s (subprocess wall {wall:.1f} s)", flush=True)
+    for name, label in dup_labels.items():
+        print(f"  cleanlab: {_pr(clean, truth)}; SkinMap ({name}) / cleanlab time {times[label] / seconds:.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":

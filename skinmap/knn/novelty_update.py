@@ -1,14 +1,14 @@
 """A dataset of a newer release year, merged into the novelty aggregates without searching old x old.
 
-The common update is a new release: every new image is of one year Y, later
-than every image already scored. Then nothing changes at cutoffs up to the
-newest old year; at cutoffs after it and up to Y the old images keep the
-scores of the stored newest cutoff (the reference is still every old
-image) and the new images of year Y are scored against the old images; at
-cutoffs after Y the reference is the whole atlas: old images merge their
-stored sorted distances (atlas.knn_novelty.distances) with their nearest new
-images, new images take their nearest images overall. All three lists come
-from one cross search (skinmap.knn.cross). Any other change returns None and
+The common update is a new release: the new images are of the newest year
+already scored or later. Old images' scores then change only at cutoffs
+after the newest old year, where the reference is every old image plus the
+new images of earlier years: old images merge their stored sorted distances
+of the newest cutoff (atlas.knn_novelty.distances, whose reference is every
+old image) with their nearest new images of those years; new images take
+their nearest images in the reference, filtered from their lists overall.
+These lists come from one cross search (skinmap.knn.cross); only rows that
+filtering cut short are searched again. Any other change returns None and
 is handled by the general re-scoring path in skinmap.knn.novelty.
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
     if not is_new.any() or is_new.all() or len(stored_ids) != int((~is_new).sum()):
         return None
     old_max, first_new = int(years[~is_new].max()), int(years[is_new].min())
-    if (first_new <= old_max or [c for c in per_cutoff if c > old_max] != [newest] or newest > first_new
+    if (first_new < old_max or [c for c in per_cutoff if c > old_max] != [newest]
             or any(c not in per_cutoff for c in cutoffs if c <= old_max)):
         return None
     new_ids, new_years = images.image_ids[is_new], years[is_new]
@@ -73,11 +73,16 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
     old_to_new = (cross.old_to_new[0][:, :k], cross.old_to_new[1][:, :k])
     last_new = old_to_new[1][:, -1]  # NaN: the list holds every new image, nothing was cut
     counts = {"novelty_rows": 0, "novelty_repaired": 0, "novelty_cutoffs_copied": 0, "novelty_searched_again": 0}
-    for cutoff in (c for c in cutoffs if c > old_max):
+    for cutoff in (c for c in cutoffs if c >= first_new):
         keep = cutoff == cutoffs[-1]
         queries = new_years <= cutoff
         earlier_new = new_ids[new_years < cutoff]
-        if len(earlier_new) == 0:  # the reference is still every old image
+        if cutoff <= old_max:  # new images of the newest old year: scored against the old images before it
+            q = new_ids[queries]
+            reference = images.image_ids[years < cutoff]
+            rows = [(q, search_allowed(engine, model_id, images.image_ids, q, reference, k)[1])]
+            counts["novelty_searched_again"] += len(q)
+        elif len(earlier_new) == 0:  # the reference is still every old image
             if cutoff not in per_cutoff:
                 copy_novelty_cutoff(url, model_id, newest, cutoff)
                 counts["novelty_cutoffs_copied"] += 1
