@@ -3,7 +3,8 @@
 {#- Each image's near_duplicate_candidates_k nearest images of the same
     model by cosine distance, read from the kNN edge table that `skinmap
     knn` fills (SQL engine: exact scan for small sets, HNSW beyond; exact
-    engine: torch). Both ends must still be usable images. -#}
+    engine: torch; ivf engine: k-means cells in torch). Both ends must still
+    be usable images. -#}
 
 with
 
