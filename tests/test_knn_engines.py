@@ -116,7 +116,8 @@ def _novelty(url: str) -> dict[tuple[int, int], float]:
 def test_ivf_engine_recall_and_update_against_exact(atlas_db):
     """The approximate ivf engine (forced past its exact fallback): edges and novelty close to exact,
     in a full run and after a newer release is merged in."""
-    ivf = {"engine": "ivf", "exact_below": 100, "frechet": False, "k": 10, "novelty_k": 20}
+    ivf = {"engine": "ivf", "exact_below": 100, "frechet": False, "k": 10, "novelty_k": 20, "probes": 16,
+           "check": 300}
     _plant(atlas_db, [(700, 2018), (700, 2019), (600, 2020)])
     for update in (False, True):
         if update:
@@ -134,5 +135,6 @@ def test_ivf_engine_recall_and_update_against_exact(atlas_db):
         assert set(exact_novelty) == set(approximate_novelty)
         error = np.array([approximate_novelty[key] / exact_novelty[key] - 1 for key in exact_novelty])
         assert np.all(error >= -1e-6)  # approximate lists can only miss nearer images: never lower novelty
-        assert np.mean(error) < 0.01, (update, np.mean(error), error.max())
+        assert np.mean(error) < 0.02, (update, np.mean(error), error.max())  # messy 64-d clusters: the hard case
+        assert "recall@10" in summary.checks[0] and "novelty@20 error +" in summary.checks[0], summary.checks
         compute_neighbours(atlas_db, **ivf, full=True)  # back to an ivf state before the update

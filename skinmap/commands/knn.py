@@ -19,11 +19,14 @@ from skinmap.commands._common import atlas_url, friendly
 @click.option("--full", is_flag=True, help="Recompute everything instead of only what new images change.")
 @click.option("--model", "model_name", default=None, help="Only this embedding model (default: every model).")
 @click.option("--device", default=None, help="Exact and ivf engines: cpu or cuda (default: cuda if available).")
+@click.option("--check", "check", type=int, default=None,
+              help="Images scored exactly after the run to report recall and novelty error "
+                   "(default 500 for the approximate sql and ivf engines, 0 for exact).")
 @click.option("--probes", type=int, default=None,
               help="ivf engine: cells searched per query cell (default 8; more: higher recall, slower).")
 @click.pass_context
 @friendly
-def knn(ctx, engine, k, novelty_k, full, model_name, device, probes) -> None:
+def knn(ctx, engine, k, novelty_k, full, model_name, device, check, probes) -> None:
     """Compute kNN edges, per-image novelty and dataset Fréchet distances (incremental by default).
 
     Run it after `skinmap embed` and before `skinmap build`. Adding a dataset
@@ -43,5 +46,7 @@ def knn(ctx, engine, k, novelty_k, full, model_name, device, probes) -> None:
         if engine != "ivf":
             raise click.UsageError("--probes applies to --engine ivf only")
         options["probes"] = probes
+    if check is None:
+        check = 0 if engine == "exact" else 500
     click.echo(compute_neighbours(atlas_url(ctx), engine=engine, k=k, novelty_k=novelty_k, full=full,
-                                  model_name=model_name, **options).line())
+                                  model_name=model_name, check=check, **options).line())

@@ -36,7 +36,7 @@ def _search_and_write(url, engine, images: ModelImages, query_ids: np.ndarray, k
     return n
 
 
-def _stored_lists(url: str, model_id: int, image_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def stored_lists(url: str, model_id: int, image_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The stored edge lists of these images, rows in their order, k places (-1 / NaN where missing)."""
     row_of = {int(i): r for r, i in enumerate(image_ids)}
     ids = np.full((len(image_ids), k), -1, dtype=np.int64)
@@ -83,7 +83,7 @@ def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = F
     n_stored = np.array([existing[int(i)][0] for i in cross.old_ids])
     entered = (cand_d[:, 0] <= kth + 1e-6) | (n_stored < expected_k)
     repaired = cross.old_ids[entered]
-    stored_ids, stored_d = _stored_lists(url, images.model_id, repaired, k)
+    stored_ids, stored_d = stored_lists(url, images.model_id, repaired, k)
     merged_ids, merged_d = merge_rows(stored_ids, stored_d, cand_ids[entered], cand_d[entered], k)
     new_lists = tuple(a[:, :k] for a in cross.new_to_all)
     with db.connect(url) as conn:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from skinmap import db
+from skinmap.knn.check import sampled_quality
 from skinmap.knn.cross import CrossLists, cross_search
 from skinmap.knn.edges import build_edges
 from skinmap.knn.frechet import build_frechet
@@ -38,11 +39,13 @@ class KnnSummary:
     models: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    checks: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.counts.items())
         secs = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
-        return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}"
+        checks = "".join(f"\n  {c}" for c in self.checks)
+        return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}{checks}"
 
 
 def _cross_of_new_images(url: str, knn, images, k: int) -> CrossLists | None:
@@ -58,8 +61,12 @@ def _cross_of_new_images(url: str, knn, images, k: int) -> CrossLists | None:
 
 def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k: int = 100,
                        full: bool = False, model_name: str | None = None, frechet: bool = True,
-                       **engine_options) -> KnnSummary:
-    """Edges (k), novelty aggregates (novelty_k) and Fréchet distances; incremental unless `full`."""
+                       check: int = 0, **engine_options) -> KnnSummary:
+    """Edges (k), novelty aggregates (novelty_k) and Fréchet distances; incremental unless `full`.
+
+    `check` > 0: score that many sampled images exactly afterwards and report
+    recall and novelty error (skinmap.knn.check), for approximate engines.
+    """
     knn = make_engine(url, engine, **engine_options)
     summary = KnnSummary(engine)
     for model_id in model_ids(url, model_name):
@@ -77,4 +84,8 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
             for key, value in fn(images).items():
                 summary.counts[key] = summary.counts.get(key, 0) + value
             summary.seconds[step] = summary.seconds.get(step, 0.0) + time.monotonic() - started
+        if check:
+            started = time.monotonic()
+            summary.checks.append(f"model {model_id}: " + sampled_quality(url, images, k, novelty_k, check))
+            summary.seconds["check"] = summary.seconds.get("check", 0.0) + time.monotonic() - started
     return summary
