@@ -22,6 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    apply_sql("atlas.model_vector_column_v1")  # the one storage lookup the three share
     apply_sql("atlas.nearest_images_v2")
     apply_sql("atlas.images_nearest_text_v2")
     apply_sql("atlas.novelty_of_images_v2")
@@ -31,3 +32,4 @@ def downgrade() -> None:
     op.execute("drop function atlas.novelty_of_images_v2(bigint[], text, integer)")
     op.execute("drop function atlas.images_nearest_text_v2(text, text, integer)")
     op.execute("drop function atlas.nearest_images_v2(bigint, text, integer)")
+    op.execute("drop function atlas.model_vector_column_v1(text)")

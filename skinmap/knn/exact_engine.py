@@ -112,30 +112,34 @@ class ExactEngine:
         all_rows = torch.as_tensor([rows[int(i)] for i in all_ids], dtype=torch.long, device=dev)
         is_new = torch.isin(all_t, new_t)
         n_new, wide, narrow = len(new_ids), 2 * k + 1 + _TIE_MARGIN, k + _TIE_MARGIN
-        lists = {name: (torch.full((n_new, width), float("inf"), device=dev),
+        # running lists hold similarities (top-k on them, distances only for what is kept)
+        lists = {name: (torch.full((n_new, width), -float("inf"), device=dev),
                         torch.full((n_new, width), -1, dtype=torch.long, device=dev))
                  for name, width in (("all", wide), ("old", narrow))}
-        old_d = torch.full((len(old_ids), min(narrow, n_new)), float("inf"), device=dev)
-        old_j = torch.full_like(old_d, -1, dtype=torch.long)
-        old_pos = 0
-        for t0 in range(0, len(all_ids), self.query_tile):
-            cols, col_ids, col_new = all_rows[t0:t0 + self.query_tile], all_t[t0:t0 + self.query_tile], is_new[t0:t0 + self.query_tile]
-            dist = 1.0 - (x_new @ matrix[cols].T).clamp_(-1.0, 1.0)
-            for name, masked in (("all", dist), ("old", dist.masked_fill(col_new[None, :], float("inf")))):
-                best_d, best_j = lists[name]
-                d, j = torch.topk(masked, min(best_d.shape[1], masked.shape[1]), dim=1, largest=False)
-                cat_d, cat_j = torch.cat([best_d, d], 1), torch.cat([best_j, torch.where(torch.isinf(d), -1, col_ids[j])], 1)
-                best_d[:], pos = torch.topk(cat_d, best_d.shape[1], dim=1, largest=False)
-                best_j[:] = torch.gather(cat_j, 1, pos)
+        old_s = torch.full((len(old_ids), min(narrow, n_new)), -float("inf"), device=dev)
+        old_j = torch.full_like(old_s, -1, dtype=torch.long)
+        old_pos, tile = 0, max(self.query_tile, 8192)
+        for t0 in range(0, len(all_ids), tile):
+            cols, col_ids, col_new = all_rows[t0:t0 + tile], all_t[t0:t0 + tile], is_new[t0:t0 + tile]
+            similarity = x_new @ matrix[cols].T
             old_cols = torch.nonzero(~col_new).flatten()
-            if len(old_cols):
-                d, j = torch.topk(dist[:, old_cols].T, old_d.shape[1], dim=1, largest=False)
-                old_d[old_pos:old_pos + len(old_cols)], old_j[old_pos:old_pos + len(old_cols)] = d, new_t[j]
+            if len(old_cols):  # complete in this tile: each old column's nearest new images
+                s_, j = torch.topk(similarity[:, old_cols], old_s.shape[1], dim=0)
+                old_s[old_pos:old_pos + len(old_cols)], old_j[old_pos:old_pos + len(old_cols)] = s_.T, new_t[j.T]
                 old_pos += len(old_cols)
+            for name in ("all", "old"):
+                if name == "old":
+                    similarity.masked_fill_(col_new[None, :], -float("inf"))
+                best_s, best_j = lists[name]
+                s_, j = torch.topk(similarity, min(best_s.shape[1], similarity.shape[1]), dim=1)
+                cat_s = torch.cat([best_s, s_], 1)
+                cat_j = torch.cat([best_j, torch.where(torch.isinf(s_), -1, col_ids[j])], 1)
+                best_s[:], pos = torch.topk(cat_s, best_s.shape[1], dim=1)
+                best_j[:] = torch.gather(cat_j, 1, pos)
 
         def _rows(pair, query=None, width=k):
-            d, j = pair
-            d = d.double().cpu().numpy()
+            sim, j = pair
+            d = torch.where(torch.isinf(sim), float("inf"), 1.0 - sim.clamp(-1.0, 1.0)).double().cpu().numpy()
             j = j.cpu().numpy()
             d[np.isinf(d)] = np.nan
             j[np.isnan(d)] = -1
@@ -147,7 +151,7 @@ class ExactEngine:
             return ids, np.pad(dists, ((0, 0), (0, pad)), constant_values=np.nan)[:, :width]
 
         return CrossLists(k, np.asarray(new_ids), np.asarray(old_ids), _rows(lists["all"], np.asarray(new_ids), 2 * k),
-                          _rows(lists["old"]), _rows((old_d, old_j)))
+                          _rows(lists["old"]), _rows((old_s, old_j)))
 
     def _merge_block(self, x, block, best_d, best_j, take: int) -> None:
         """Fold one block of reference rows into every image's running top-`take` list."""

@@ -52,12 +52,19 @@ class Cells:
         return torch.clamp(needed, min=min(self.n_probes, n_cells)).cpu().numpy()
 
     def candidates(self, cell: int, n_probes: int, queries):
-        """Rows of the cell's nearest cells and of every query's own nearest cells: an image at the edge of
-        its cell, or an outlier, keeps the cells its neighbours live in."""
+        """Rows of the cell's nearest cells, and of the cells that several of its queries have almost as near
+        as their own (a cluster split between cells keeps both halves). A cell named by one or two queries
+        only (an isolated, novel image: its next cells are near-random) is left out; at most 2 x n_probes
+        such cells, the most named first, so a cell never searches the whole atlas."""
         import torch
 
-        cells = torch.unique(torch.cat([self.order[cell, :int(n_probes)], self.near[queries].flatten()]))
-        return torch.cat([self.rows(int(p)) for p in cells])
+        probed = self.order[cell, :int(n_probes)]
+        named = torch.bincount(self.near[queries][:, 1:].flatten(), minlength=len(self.starts) - 1)
+        named[probed] = 0
+        named[self.near[queries][:, 0]] = 0
+        top = torch.topk(named, min(2 * self.n_probes, len(named)))
+        extra = top.indices[top.values >= max(3, int(np.ceil(0.02 * len(queries))))]
+        return torch.cat([self.rows(int(p)) for p in torch.cat([probed, extra])])
 
 
 def _nearest_centroids(x, centroids, n: int, chunk: int = 65536):

@@ -33,21 +33,15 @@ as $$
 declare
     v_model_id integer;
     v_vec vector;
+    v_column text;
     v_type text;
 begin
-    select
-        t.model_id,
-        t.vec,
-        format(
-            '%s(%s)',
-            case when m.storage = 'halfvec' then 'halfvec' else 'vector' end,
-            m.dimension
-        )
-    into v_model_id, v_vec, v_type
+    select c.model_id, c.column_name, c.type_name
+    into v_model_id, v_column, v_type
+    from atlas.model_vector_column_v1(p_model_name) as c;
+    select t.vec into v_vec
     from atlas.text_vector as t
-    inner join atlas.embedding_model as m
-        on t.model_id = m.model_id
-    where m.model_name = p_model_name and t.label = p_label;
+    where t.model_id = v_model_id and t.label = p_label;
     if v_vec is null then
         raise exception 'no text vector % for model %', p_label, p_model_name
             using hint = 'select model_id, label from atlas.text_vector';
@@ -64,7 +58,7 @@ begin
         'where e.model_id = %3$s and i.status = ''ok'' '
         'order by e.%1$s::%2$s <=> $1::%2$s, e.image_id '
         'limit $2',
-        case when v_type like 'halfvec%' then 'vec_half' else 'vec' end,
+        v_column,
         v_type,
         v_model_id
     ) using v_vec, greatest(p_k, 0);

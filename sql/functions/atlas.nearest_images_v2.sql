@@ -34,20 +34,9 @@ declare
     v_vec_expr text;
     v_has_vec boolean;
 begin
-    select
-        m.model_id,
-        case
-            when m.storage = 'halfvec'
-                then format('e.vec_half::halfvec(%s)', m.dimension)
-            else format('e.vec::vector(%s)', m.dimension)
-        end
+    select c.model_id, format('e.%s::%s', c.column_name, c.type_name)
     into v_model_id, v_vec_expr
-    from atlas.embedding_model as m
-    where m.model_name = p_model_name;
-    if v_model_id is null then
-        raise exception 'unknown embedding model %', p_model_name
-            using hint = 'select model_name from atlas.embedding_model';
-    end if;
+    from atlas.model_vector_column_v1(p_model_name) as c;
     execute format(
         'select %s is not null from atlas.embedding as e '
         'where e.model_id = %s and e.image_id = $1',

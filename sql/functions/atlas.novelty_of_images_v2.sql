@@ -37,21 +37,9 @@ declare
     v_column text;
     v_type text;
 begin
-    select
-        m.model_id,
-        case when m.storage = 'halfvec' then 'vec_half' else 'vec' end,
-        format(
-            '%s(%s)',
-            case when m.storage = 'halfvec' then 'halfvec' else 'vector' end,
-            m.dimension
-        )
+    select c.model_id, c.column_name, c.type_name
     into v_model_id, v_column, v_type
-    from atlas.embedding_model as m
-    where m.model_name = p_model_name;
-    if v_model_id is null then
-        raise exception 'unknown embedding model %', p_model_name
-            using hint = 'select model_name from atlas.embedding_model';
-    end if;
+    from atlas.model_vector_column_v1(p_model_name) as c;
     if p_k is null or p_k < 1 then
         raise exception 'k must be at least 1, got %', p_k;
     end if;
