@@ -39,6 +39,15 @@ def _snapshot(url: str):
     return edges, novelty
 
 
+def _assert_same(incremental, full) -> None:
+    """Edges and novelty rows equal; distances to float32 matmul-tile precision."""
+    for got, want in zip(incremental, full):
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            assert a[:-1] == b[:-1]
+            assert (a[-1] is None and b[-1] is None) or a[-1] == pytest.approx(b[-1], abs=1e-6)
+
+
 def test_sql_hnsw_engine_recall_against_exact_engine(atlas_db):
     _plant(atlas_db, [(700, 2018), (700, 2019), (600, 2020)])
     compute_neighbours(atlas_db, engine="exact", k=10, novelty_k=20, frechet=False)
@@ -63,11 +72,7 @@ def test_incremental_equals_full_recompute(atlas_db, engine):
     incremental = _snapshot(atlas_db)
     compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, full=True, frechet=False)
     full = _snapshot(atlas_db)
-    for got, want in zip(incremental, full):
-        assert len(got) == len(want)
-        for a, b in zip(got, want):
-            assert a[:-1] == b[:-1]
-            assert (a[-1] is None and b[-1] is None) or a[-1] == pytest.approx(b[-1], abs=1e-6)  # float32 matmul tiles
+    _assert_same(incremental, full)
 
 
 def test_novelty_cutoffs_cover_next_release(atlas_db):
@@ -100,11 +105,7 @@ def test_newer_release_is_merged_not_searched_again(atlas_db, engine, new_year):
     incremental = _snapshot(atlas_db)
     compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, full=True, frechet=False)
     full = _snapshot(atlas_db)
-    for got, want in zip(incremental, full):
-        assert len(got) == len(want)
-        for a, b in zip(got, want):
-            assert a[:-1] == b[:-1]
-            assert (a[-1] is None and b[-1] is None) or a[-1] == pytest.approx(b[-1], abs=1e-6)
+    _assert_same(incremental, full)
 
 
 def _novelty(url: str) -> dict[tuple[int, int], float]:
