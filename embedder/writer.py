@@ -47,19 +47,22 @@ def register_model(conn: psycopg.Connection, encoder: Encoder, storage: str | No
                 f"pass --storage {row[2]} (one model keeps one storage)"
             )
         return int(row[0])
-    model_id = conn.execute(
+    inserted = conn.execute(
         """
         insert into atlas.embedding_model
             (model_name, family, architecture, weights, weights_sha256, is_random_weights, dimension, image_size,
              storage)
         values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict on constraint uq_embedding_model_name do nothing
         returning model_id
         """,
         (encoder.model_name, encoder.family, encoder.architecture, encoder.weights, encoder.weights_sha256,
          encoder.is_random_weights, encoder.dimension, encoder.image_size, storage or "vector"),
-    ).fetchone()[0]
+    ).fetchone()
     conn.commit()
-    return int(model_id)
+    if inserted is None:  # a concurrent worker registered it first: read and check its row
+        return register_model(conn, encoder, storage)
+    return int(inserted[0])
 
 
 def storage_of(conn: psycopg.Connection, model_id: int) -> str:
