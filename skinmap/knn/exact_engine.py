@@ -26,6 +26,15 @@ def _nearest(similarity, width: int):
     return 1.0 - s.clamp_(-1.0, 1.0), j
 
 
+def _merge_lists(best_d, best_j, d, j, take: int, largest: bool = False):
+    """Fold candidate places (d, j) into running lists (best_d, best_j), keeping `take` places per row."""
+    import torch
+
+    cat_d, cat_j = torch.cat([best_d, d], 1), torch.cat([best_j, j], 1)
+    best_d, pos = torch.topk(cat_d, min(take, cat_d.shape[1]), dim=1, largest=largest)
+    return best_d, torch.gather(cat_j, 1, pos)
+
+
 class ExactEngine:
     name = "exact"
 
@@ -132,10 +141,8 @@ class ExactEngine:
                     similarity.masked_fill_(col_new[None, :], -float("inf"))
                 best_s, best_j = lists[name]
                 s_, j = torch.topk(similarity, min(best_s.shape[1], similarity.shape[1]), dim=1)
-                cat_s = torch.cat([best_s, s_], 1)
-                cat_j = torch.cat([best_j, torch.where(torch.isinf(s_), -1, col_ids[j])], 1)
-                best_s[:], pos = torch.topk(cat_s, best_s.shape[1], dim=1)
-                best_j[:] = torch.gather(cat_j, 1, pos)
+                best_s[:], best_j[:] = _merge_lists(best_s, best_j, s_, torch.where(torch.isinf(s_), -1, col_ids[j]),
+                                                    best_s.shape[1], largest=True)
 
         def _rows(pair, query=None, width=k):
             sim, j = pair
@@ -155,7 +162,6 @@ class ExactEngine:
 
     def _merge_block(self, x, block, best_d, best_j, take: int) -> None:
         """Fold one block of reference rows into every image's running top-`take` list."""
-        import torch
 
         for r0 in range(0, len(block), self.reference_tile):
             tile = block[r0:r0 + self.reference_tile]
@@ -164,10 +170,7 @@ class ExactEngine:
             for q0 in range(0, x.shape[0], self.query_tile):
                 q1 = min(q0 + self.query_tile, x.shape[0])
                 d, j = _nearest(x[q0:q1] @ reference, width)
-                cat_d = torch.cat([best_d[q0:q1], d], 1)
-                cat_j = torch.cat([best_j[q0:q1], tile[j]], 1)
-                best_d[q0:q1], pos = torch.topk(cat_d, take, dim=1, largest=False)
-                best_j[q0:q1] = torch.gather(cat_j, 1, pos)
+                best_d[q0:q1], best_j[q0:q1] = _merge_lists(best_d[q0:q1], best_j[q0:q1], d, tile[j], take)
 
 
 class ExactReference:
@@ -202,9 +205,7 @@ class ExactReference:
                 if best_d is None:
                     best_d, best_i = d, i
                 else:
-                    cat_d, cat_i = torch.cat([best_d, d], 1), torch.cat([best_i, i], 1)
-                    best_d, pos = torch.topk(cat_d, min(take, cat_d.shape[1]), dim=1, largest=False)
-                    best_i = torch.gather(cat_i, 1, pos)
+                    best_d, best_i = _merge_lists(best_d, best_i, d, i, take)
             ids, dists = sorted_rows(best_i.cpu().numpy(), best_d.double().cpu().numpy())
             width = min(k, ids.shape[1])
             out_ids[start:start + len(ids), :width] = ids[:, :width]

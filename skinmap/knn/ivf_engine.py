@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skinmap.knn.exact_engine import _TIE_MARGIN, ExactEngine, ExactReference, _nearest
+from skinmap.knn.exact_engine import _TIE_MARGIN, ExactEngine, ExactReference, _merge_lists, _nearest
 from skinmap.knn.reference import sorted_rows, without_self
 
 EXACT_BELOW = 50_000
@@ -177,9 +177,7 @@ class IvfEngine(ExactEngine):
                 stop = int(torch.searchsorted(cand_years, torch.tensor(cutoff, device=self.device)))
                 if stop > start:
                     d, j = _nearest(similarity[:, start:stop], min(take, stop - start))
-                    cat_d, cat_j = torch.cat([best_d, d], 1), torch.cat([best_j, row_ids[cand[start:stop][j]]], 1)
-                    best_d, pos = torch.topk(cat_d, take, dim=1, largest=False)
-                    best_j = torch.gather(cat_j, 1, pos)
+                    best_d, best_j = _merge_lists(best_d, best_j, d, row_ids[cand[start:stop][j]], take)
                     start = stop
                 in_s = year_of_row[q] <= cutoff
                 if in_s.any():
