@@ -87,17 +87,19 @@ def test_novelty_cutoffs_cover_next_release(atlas_db):
     assert first == 0  # nothing earlier than the first year: NULL, never 0
 
 
-@pytest.mark.parametrize("engine,new_year", [("sql", 2021), ("exact", 2021), ("exact", 2019)])
-def test_newer_release_is_merged_not_searched_again(atlas_db, engine, new_year):
+@pytest.mark.parametrize("engine,new_year,options", [
+    ("sql", 2021, {}), ("exact", 2021, {}), ("exact", 2019, {}), ("exact", 2021, {"cross_tile": 100})])
+def test_newer_release_is_merged_not_searched_again(atlas_db, engine, new_year, options):
     """A dataset of a new year: old lists are merged with the new images (stored distances), equal to a full run.
-    2019: a tenth of its images are of 2018, the newest old year (planted.add_dataset)."""
+    2019: a tenth of its images are of 2018, the newest old year (planted.add_dataset). cross_tile 100: the
+    exact cross search also meets tiles of old images only, whose old-only lists reuse the overall top-k."""
     _plant(atlas_db, [(300, 2016), (250, 2018)])
     compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False)
     with connect(atlas_db) as conn:
         lists = conn.execute("select cutoff_year, count(distances) from atlas.knn_novelty group by 1 order by 1").fetchall()
     assert lists[-1] == (2019, 550) and all(n == 0 for _, n in lists[:-1]), lists  # lists at the newest only
     _plant(atlas_db, [(200, new_year)], seed=9, start=2)
-    summary = compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False)
+    summary = compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False, **options)
     assert "novelty_searched_again" in summary.counts, summary.line()  # the merge path, not the general one
     assert summary.counts["novelty_cutoffs_copied"] == (1 if new_year == 2021 else 0)  # 2020 = 2019's old scores
     assert 0 < summary.counts["novelty_repaired"] < 550  # some old lists gained a new image, not all

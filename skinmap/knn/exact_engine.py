@@ -39,12 +39,12 @@ class ExactEngine:
     name = "exact"
 
     def __init__(self, url: str, *, device: str | None = None, query_tile: int = 1024,
-                 reference_tile: int = 65536):
+                 reference_tile: int = 65536, cross_tile: int = 8192):
         import torch
 
         self.url = url
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.query_tile, self.reference_tile = query_tile, reference_tile
+        self.query_tile, self.reference_tile, self.cross_tile = query_tile, reference_tile, cross_tile
         self._cache: dict[int, tuple[np.ndarray, object, dict[int, int]]] = {}
 
     def _vectors(self, model_id: int):
@@ -127,7 +127,7 @@ class ExactEngine:
                  for name, width in (("all", wide), ("old", narrow))}
         old_s = torch.full((len(old_ids), min(narrow, n_new)), -float("inf"), device=dev)
         old_j = torch.full_like(old_s, -1, dtype=torch.long)
-        old_pos, tile = 0, max(self.query_tile, 8192)
+        old_pos, tile = 0, self.cross_tile
         for t0 in range(0, len(all_ids), tile):
             cols, col_ids, col_new = all_rows[t0:t0 + tile], all_t[t0:t0 + tile], is_new[t0:t0 + tile]
             similarity = x_new @ matrix[cols].T
@@ -137,12 +137,16 @@ class ExactEngine:
                 old_s[old_pos:old_pos + len(old_cols)], old_j[old_pos:old_pos + len(old_cols)] = s_.T, new_t[j.T]
                 old_pos += len(old_cols)
             for name in ("all", "old"):
-                if name == "old":
-                    similarity.masked_fill_(col_new[None, :], -float("inf"))
                 best_s, best_j = lists[name]
-                s_, j = torch.topk(similarity, min(best_s.shape[1], similarity.shape[1]), dim=1)
-                best_s[:], best_j[:] = _merge_lists(best_s, best_j, s_, torch.where(torch.isinf(s_), -1, col_ids[j]),
-                                                    best_s.shape[1], largest=True)
+                width = min(best_s.shape[1], similarity.shape[1])
+                if name == "all" or bool(col_new.any()):
+                    if name == "old":
+                        similarity.masked_fill_(col_new[None, :], -float("inf"))
+                    s_, j = torch.topk(similarity, width, dim=1)
+                    j = torch.where(torch.isinf(s_), -1, col_ids[j])
+                else:  # a tile of old images only: the old list's places are the first of the overall ones
+                    s_, j = s_[:, :width], j[:, :width]
+                best_s[:], best_j[:] = _merge_lists(best_s, best_j, s_, j, best_s.shape[1], largest=True)
 
         def _rows(pair, query=None, width=k):
             sim, j = pair
