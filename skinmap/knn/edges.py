@@ -12,8 +12,8 @@ from skinmap.knn.vectors import ModelImages
 SCOPE = "all"
 
 
-def _existing(url: str, model_id: int) -> dict[int, tuple[int, float]]:
-    """image -> (neighbours stored, largest stored distance)."""
+def existing_edges(url: str, model_id: int) -> dict[int, tuple[int, float]]:
+    """image -> (neighbours stored, largest stored distance); its keys are the images that are not new."""
     with db.connect(url) as conn:
         rows = conn.execute(
             "select image_id, count(*), max(cosine_distance) from atlas.knn_edge "
@@ -52,16 +52,21 @@ def stored_lists(url: str, model_id: int, image_ids: np.ndarray, k: int) -> tupl
 
 
 def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = False,
-                cross: CrossLists | None = None) -> dict[str, int]:
+                cross: CrossLists | None = None,
+                existing: dict[int, tuple[int, float]] | None = None) -> dict[str, int]:
     """Fill atlas.knn_edge for one model; incremental unless `full` or k changed.
 
     Incremental: new images (no edges yet) get their lists; an old image's
     list is merged with its k nearest new images when the nearest of them is
     at least as near as its k-th neighbour. Old x old distances are never
     searched again, and the result equals a full recompute. `cross` (the
-    lists of these new images, see skinmap.knn.cross) is searched when not given.
+    lists of these new images, see skinmap.knn.cross) is searched when not given;
+    `existing` (existing_edges) is read when not given.
     """
-    existing = {} if full else _existing(url, images.model_id)
+    if full:
+        existing = {}
+    elif existing is None:
+        existing = existing_edges(url, images.model_id)
     stored_k = max((n for n, _ in existing.values()), default=0)
     expected_k = min(k, max(0, len(images.image_ids) - 1))
     if existing and stored_k != min(k, max(0, len(existing) - 1)):

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from skinmap import db
 from skinmap.knn.check import sampled_quality
 from skinmap.knn.cross import CrossLists, cross_search
-from skinmap.knn.edges import build_edges
+from skinmap.knn.edges import build_edges, existing_edges
 from skinmap.knn.frechet import build_frechet
 from skinmap.knn.novelty import build_novelty
 from skinmap.knn.vectors import model_ids, model_images
@@ -48,13 +47,10 @@ class KnnSummary:
         return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}{checks}"
 
 
-def _cross_of_new_images(url: str, knn, images, k: int) -> CrossLists | None:
+def _cross_of_new_images(knn, images, existing: dict, k: int) -> CrossLists | None:
     """The cross lists of the images without edges yet, when some images have them (an update)."""
-    with db.connect(url) as conn:
-        done = {r[0] for r in conn.execute(
-            "select distinct image_id from atlas.knn_edge where model_id = %s and scope = 'all'", (images.model_id,))}
-    is_new = np.array([int(i) not in done for i in images.image_ids], dtype=bool)
-    if not done or not is_new.any() or is_new.all():
+    is_new = np.array([int(i) not in existing for i in images.image_ids], dtype=bool)
+    if not existing or not is_new.any() or is_new.all():
         return None
     return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], k)
 
@@ -73,9 +69,10 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
         images = model_images(url, model_id)
         summary.models += 1
         started = time.monotonic()
-        cross = None if full else _cross_of_new_images(url, knn, images, max(k, novelty_k))
+        existing = None if full else existing_edges(url, model_id)
+        cross = None if full else _cross_of_new_images(knn, images, existing, max(k, novelty_k))
         summary.seconds["cross"] = summary.seconds.get("cross", 0.0) + time.monotonic() - started
-        steps = [("edges", lambda m, c=cross: build_edges(url, knn, m, k, full=full, cross=c)),
+        steps = [("edges", lambda m, c=cross, e=existing: build_edges(url, knn, m, k, full=full, cross=c, existing=e)),
                  ("novelty", lambda m, c=cross: build_novelty(url, knn, m, novelty_k, full=full, cross=c))]
         if frechet:
             steps.append(("frechet", lambda m: {"frechet_pairs": build_frechet(url, m)}))
