@@ -171,15 +171,16 @@ def main() -> None:
                         help="engines whose recall vs exact is measured (default --engines minus exact); e.g. sql "
                              "at 1.1M, where its full kNN takes hours on 2 cores but its HNSW recall can be shown")
     parser.add_argument("--reuse-database", action="store_true",
-                        help="with --only-recall: keep the bench database of an earlier run with at least --n "
-                             "images (no load), build what the recall needs (HNSW) and measure it")
+                        help="keep the bench database of an earlier run with at least --n images: no load and no "
+                             "duplicate step; recall, full kNN and update run on it (the update adds a dataset of "
+                             "the year after the newest)")
+    parser.add_argument("--skip-dbt", action="store_true",
+                        help="no dbt build around the full and incremental kNN (their ratio only)")
     parser.add_argument("--only-recall", action="store_true", help="stop after the recall step (skips duplicates)")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     engines, dup_engines = _names(args.engines), _names(args.dup_engines or args.engines)
     recall_engines = [e for e in _names(args.recall_engines or args.engines) if e != "exact"]
-    if args.reuse_database and not args.only_recall:
-        parser.error("--reuse-database needs --only-recall (the other steps add datasets to a fresh load)")
     if args.only_recall:
         dup_engines, args.skip_peers = [], True
 
@@ -200,7 +201,8 @@ def main() -> None:
                                                index=False)
             truth.update(_planted_pairs(image_ids, copies))
     if args.reuse_database and _loaded(url) >= args.n:
-        print(f"  reusing the bench database ({_loaded(url)} images), no load", flush=True)
+        print(f"  reusing the bench database ({_loaded(url)} images): no load, no duplicate step", flush=True)
+        dup_engines, args.skip_peers = [], True
     else:
         _timed("load", load, times)
     with db.connect(url) as conn:
@@ -244,7 +246,6 @@ def main() -> None:
 
     # full kNN and incremental update, per engine: full (edges k + novelty novelty_k, all cutoffs), the dbt build
     # on that state, a 10k dataset of a new release year, the incremental update, and the dbt build after it
-    rng = np.random.default_rng(99)
     for step, name in enumerate(engines):
         full = _timed(f"full kNN {name} (edges + novelty)", lambda e=name: compute_neighbours(
             url, engine=e, k=args.k, novelty_k=args.novelty_k, full=True, frechet=False,
@@ -256,20 +257,26 @@ def main() -> None:
                 "(select count(*) from atlas.knn_edge), (select count(*) from atlas.knn_novelty)").fetchone()
         print(f"  storage: knn_edge {sizes[2]} rows {sizes[0] / 2**20:.1f} MiB; "
               f"knn_novelty {sizes[3]} rows {sizes[1] / 2**20:.1f} MiB", flush=True)
-        _timed(f"dbt build, all models + tests ({name})", lambda: build(url, quiet=True), times)
-        end_to_end = times[f"full kNN {name} (edges + novelty)"] + times[f"dbt build, all models + tests ({name})"]
-        print(f"  end to end ({name}): kNN + dbt build {end_to_end:.1f} s = {end_to_end / 60:.1f} min", flush=True)
-        planted.add_dataset(url, f"new{step}", 2020 + step, planted.clustered_vectors(
-            args.new, args.dim, args.clusters, args.spread, rng), seed=99 + step)
+        if not args.skip_dbt:
+            _timed(f"dbt build, all models + tests ({name})", lambda: build(url, quiet=True), times)
+            end_to_end = times[f"full kNN {name} (edges + novelty)"] + times[f"dbt build, all models + tests ({name})"]
+            print(f"  end to end ({name}): kNN + dbt build {end_to_end:.1f} s = {end_to_end / 60:.1f} min", flush=True)
+        with db.connect(url) as conn:
+            year = conn.execute("select max(release_year) + 1 from atlas.dataset").fetchone()[0]
+        planted.add_dataset(url, f"new{year}", year, planted.clustered_vectors(  # seeded by year: a rerun on a
+            args.new, args.dim, args.clusters, args.spread, np.random.default_rng(year)), seed=year)  # reused db differs
         images = model_images(url, model_id)
         inc = _timed(f"incremental kNN {name}", lambda e=name: compute_neighbours(
             url, engine=e, k=args.k, novelty_k=args.novelty_k, frechet=False), times)
         print(f"    {inc.line()}", flush=True)
-        _timed(f"dbt build after the update ({name})", lambda: build(url, quiet=True), times)
         knn_ratio = times[f"incremental kNN {name}"] / times[f"full kNN {name} (edges + novelty)"]
-        with_dbt = ((times[f"incremental kNN {name}"] + times[f"dbt build after the update ({name})"]) / end_to_end)
-        print(f"  incremental / full ({name} engine, {args.new} new on {len(images.image_ids) - args.new}): "
-              f"kNN {knn_ratio:.1%}; with the dbt build on both sides {with_dbt:.1%}", flush=True)
+        line = f"  incremental / full ({name} engine, {args.new} new on {len(images.image_ids) - args.new}): " \
+               f"kNN {knn_ratio:.1%}"
+        if not args.skip_dbt:
+            _timed(f"dbt build after the update ({name})", lambda: build(url, quiet=True), times)
+            line += f"; with the dbt build on both sides " \
+                    f"{(times[f'incremental kNN {name}'] + times[f'dbt build after the update ({name})']) / end_to_end:.1%}"
+        print(line, flush=True)
     print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
 
 
