@@ -246,7 +246,7 @@ def main() -> None:
 
     # full kNN and incremental update, per engine: full (edges k + novelty novelty_k, all cutoffs), the dbt build
     # on that state, a 10k dataset of a new release year, the incremental update, and the dbt build after it
-    for step, name in enumerate(engines):
+    for name in engines:
         full = _timed(f"full kNN {name} (edges + novelty)", lambda e=name: compute_neighbours(
             url, engine=e, k=args.k, novelty_k=args.novelty_k, full=True, frechet=False,
             check=0 if e == "exact" else 1000), times)
