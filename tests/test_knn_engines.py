@@ -141,3 +141,37 @@ def test_ivf_engine_recall_and_update_against_exact(atlas_db):
         assert np.mean(error) < 0.02, (update, np.mean(error), error.max())  # messy 64-d clusters: the hard case
         assert "recall@10" in summary.checks[0] and "novelty@20 error +" in summary.checks[0], summary.checks
         compute_neighbours(atlas_db, **ivf, full=True)  # back to an ivf state before the update
+
+
+@pytest.mark.parametrize("width,exact_below", [(None, 2000), (20, 2000), (25, 2000), (None, 100)])
+def test_sql_cutoffs_from_one_wide_search_equal_exact(atlas_db, width, exact_below):
+    """The SQL engine's novelty lists of every cutoff, derived from one wide search per image (rows left short
+    searched again, year by year), equal the exact engine's: narrow widths force many rows down that path.
+    exact_below 100: through HNSW indexes, nearly all lists equal and none nearer than exact."""
+    from skinmap.knn.exact_engine import ExactEngine
+    from skinmap.knn.sql_cutoffs import sql_cutoff_distances
+    from skinmap.knn.sql_engine import SqlEngine
+    from skinmap.knn.vectors import model_ids, model_images
+
+    _plant(atlas_db, [(200, 2016), (250, 2017), (300, 2019)])
+    images = model_images(atlas_db, model_ids(atlas_db)[0])
+    ids, years, cutoffs, k = images.image_ids, images.release_years.astype(int), [2016, 2017, 2018, 2019, 2020], 20
+
+    def by_key(parts):
+        out = {}
+        for cutoff, query_ids, dists in parts:
+            for image_id, row in zip(query_ids, dists):
+                assert (cutoff, int(image_id)) not in out  # every image once per cutoff
+                out[cutoff, int(image_id)] = row
+        return out
+
+    want = by_key(ExactEngine(atlas_db).cutoff_distances(images.model_id, ids, years, cutoffs, k))
+    got = by_key(sql_cutoff_distances(SqlEngine(atlas_db, exact_below=exact_below), images.model_id, ids, years,
+                                      cutoffs, k, width=width, chunk=300))
+    assert set(got) == set(want) and len(want) == sum(int((years <= c).sum()) for c in cutoffs)
+    same = [np.allclose(got[key], row, atol=1e-6, equal_nan=True) for key, row in want.items()]
+    if exact_below > len(ids):
+        assert all(same), [key for key, ok in zip(want, same) if not ok][:5]
+    else:
+        assert np.mean(same) >= 0.97, np.mean(same)
+        assert all(np.nansum(got[key]) >= np.nansum(row) - 1e-5 for key, row in want.items())

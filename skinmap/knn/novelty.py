@@ -80,7 +80,7 @@ def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool =
             conn.execute("delete from atlas.knn_novelty where model_id = %s and scope = 'earlier_years'", (model_id,))
             conn.commit()
     counts = {"novelty_rows": 0, "novelty_repaired": 0, "novelty_cutoffs_copied": 0}
-    if not stored and hasattr(engine, "cutoff_distances"):  # the exact engine: every cutoff in one pass
+    if not stored and hasattr(engine, "cutoff_distances"):  # every cutoff in one pass over the images
         for cutoff, query_ids, dists in engine.cutoff_distances(model_id, ids, years, cutoffs, k):
             with db.connect(url) as conn:
                 counts["novelty_rows"] += write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists,

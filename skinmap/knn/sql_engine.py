@@ -39,6 +39,12 @@ class SqlEngine:
         """Every image of the model, searched in atlas.embedding through its own partial HNSW index."""
         return SqlReference(self, model_id, whole_model_size=len(image_ids))
 
+    def cutoff_distances(self, model_id: int, image_ids: np.ndarray, years: np.ndarray, cutoffs: list[int], k: int):
+        """Novelty lists of every cutoff from one wide search per image (skinmap.knn.sql_cutoffs)."""
+        from skinmap.knn.sql_cutoffs import sql_cutoff_distances
+
+        return sql_cutoff_distances(self, model_id, image_ids, years, cutoffs, k)
+
 
 class SqlReference:
     def __init__(self, engine: SqlEngine, model_id: int, *, whole_model_size: int | None = None):
