@@ -8,7 +8,13 @@ lists it already has). Old x old distances never change, so they are never
 searched again: an update costs about new x all instead of all x all.
 
 Engines may answer all three in one pass (`engine.cross`, the exact engine
-does one matmul); otherwise they come from plain reference searches.
+does one matmul); otherwise they come from plain reference searches. There,
+each old image's nearest new images need not be searched when its stored
+lists bound them (`bounds`: its largest stored distance). A new image i
+lists its W = 2k nearest old images; if an old image j is not in that list,
+d(i, j) >= d_W(i). So where j's bound is below T = min over i of d_W(i),
+every new image that can enter j's lists named j: its list is read off the
+new images' lists (inverted), not searched. The rest are searched as before.
 """
 from __future__ import annotations
 
@@ -28,7 +34,8 @@ class CrossLists:
     old_ids: np.ndarray
     new_to_all: tuple[np.ndarray, np.ndarray]  # (n_new, 2k), self left out: room to filter by year
     new_to_old: tuple[np.ndarray, np.ndarray]  # (n_new, k)
-    old_to_new: tuple[np.ndarray, np.ndarray]  # (n_old, k)
+    old_to_new: tuple[np.ndarray, np.ndarray]  # (n_old, k); complete up to the old image's bound where inverted
+    old_searched: int = -1  # old images whose nearest new images were searched (-1: all, in one pass)
 
 
 def _search(reference, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -72,16 +79,51 @@ def search_allowed(engine, model_id: int, all_ids: np.ndarray, query_ids: np.nda
     return out_i, out_d
 
 
-def cross_search(engine, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, k: int) -> CrossLists:
-    """The three lists for these new images; k places each (new_to_all: 2k, for later filtering)."""
+def inverted_lists(new_ids: np.ndarray, new_to_old: tuple[np.ndarray, np.ndarray], old_ids: np.ndarray,
+                   k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each old image's k nearest among the new images whose lists name it, rows sorted by (distance, id)."""
+    ids, dists = new_to_old
+    named = ids >= 0
+    old = ids[named]
+    query = np.broadcast_to(np.asarray(new_ids)[:, None], ids.shape)[named]
+    d = dists[named]
+    row = np.searchsorted(old_ids, old)
+    order = np.lexsort((query, d, row))
+    row, query, d = row[order], query[order], d[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)  # place within the row
+    keep = rank < k
+    out_i = np.full((len(old_ids), k), -1, dtype=np.int64)
+    out_d = np.full((len(old_ids), k), np.nan)
+    out_i[row[keep], rank[keep]], out_d[row[keep], rank[keep]] = query[keep], d[keep]
+    return out_i, out_d
+
+
+def cross_search(engine, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, k: int,
+                 bounds: dict[int, float] | None = None) -> CrossLists:
+    """The three lists for these new images; k places each (new_to_all: 2k, for later filtering).
+
+    `bounds`: old image -> the largest distance its stored lists hold (see the
+    module docstring); without it every old image is searched.
+    """
     new_ids = np.asarray(new_ids, dtype=np.int64)
     old_ids = np.setdiff1d(all_ids, new_ids)
     if hasattr(engine, "cross"):
         return engine.cross(model_id, all_ids, new_ids, old_ids, k)
     ids, dists = _search(engine.whole_model(model_id, all_ids), new_ids, 2 * k + 1)
     new_to_all = without_self(new_ids, ids, dists, 2 * k)
-    new_to_old = search_allowed(engine, model_id, all_ids, new_ids, old_ids, k)
-    new_reference = engine.reference(model_id)
-    new_reference.add(new_ids)
-    old_to_new = _search(new_reference, old_ids, k)
-    return CrossLists(k, new_ids, old_ids, new_to_all, new_to_old, old_to_new)
+    width = k if bounds is None else 2 * k
+    new_to_old = search_allowed(engine, model_id, all_ids, new_ids, old_ids, width)
+    searched = np.ones(len(old_ids), dtype=bool)
+    old_to_new = (np.full((len(old_ids), k), -1, dtype=np.int64), np.full((len(old_ids), k), np.nan))
+    if bounds is not None:
+        last = new_to_old[1][:, -1]  # NaN: that new image listed every old image
+        floor = np.nanmin(last) if (~np.isnan(last)).any() else np.inf
+        bound = np.array([bounds.get(int(i), np.inf) for i in old_ids], dtype=np.float64)
+        searched = ~(np.nan_to_num(bound, nan=np.inf) < floor)
+        old_to_new = inverted_lists(new_ids, new_to_old, old_ids, k)
+    if searched.any():
+        new_reference = engine.reference(model_id)
+        new_reference.add(new_ids)
+        old_to_new[0][searched], old_to_new[1][searched] = _search(new_reference, old_ids[searched], k)
+    return CrossLists(k, new_ids, old_ids, new_to_all, tuple(a[:, :k] for a in new_to_old), old_to_new,
+                      int(searched.sum()))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from skinmap import db
 from skinmap.knn.check import sampled_quality
 from skinmap.knn.cross import CrossLists, cross_search
 from skinmap.knn.edges import build_edges, existing_edges
@@ -47,12 +48,26 @@ class KnnSummary:
         return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}{checks}"
 
 
-def _cross_of_new_images(knn, images, existing: dict, k: int) -> CrossLists | None:
+def _stored_bounds(url: str, model_id: int, existing: dict, k: int, novelty_k: int) -> dict[int, float]:
+    """Old image -> the largest distance its stored lists hold: its k-th edge and its novelty_k-th distance at
+    the newest cutoff. An image whose lists are short or missing gets none (it is searched)."""
+    full_edges = min(k, max(0, len(existing) - 1))
+    edge = {i: d for i, (n, d) in existing.items() if n >= full_edges and d is not None}
+    with db.connect(url) as conn:
+        novelty = dict(conn.execute(
+            "select image_id, kth_distance from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
+            "and k = %s and n_neighbours = k and cutoff_year = (select max(cutoff_year) from atlas.knn_novelty "
+            "where model_id = %s and scope = 'earlier_years')", (model_id, novelty_k, model_id)).fetchall())
+    return {i: max(d, novelty[i]) for i, d in edge.items() if i in novelty}
+
+
+def _cross_of_new_images(url: str, knn, images, existing: dict, k: int, novelty_k: int) -> CrossLists | None:
     """The cross lists of the images without edges yet, when some images have them (an update)."""
     is_new = np.array([int(i) not in existing for i in images.image_ids], dtype=bool)
     if not existing or not is_new.any() or is_new.all():
         return None
-    return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], k)
+    bounds = None if hasattr(knn, "cross") else _stored_bounds(url, images.model_id, existing, k, novelty_k)
+    return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], max(k, novelty_k), bounds)
 
 
 def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k: int = 100,
@@ -70,8 +85,10 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
         summary.models += 1
         started = time.monotonic()
         existing = None if full else existing_edges(url, model_id)
-        cross = None if full else _cross_of_new_images(knn, images, existing, max(k, novelty_k))
+        cross = None if full else _cross_of_new_images(url, knn, images, existing, k, novelty_k)
         summary.seconds["cross"] = summary.seconds.get("cross", 0.0) + time.monotonic() - started
+        if cross is not None and cross.old_searched >= 0:
+            summary.counts["cross_old_searched"] = summary.counts.get("cross_old_searched", 0) + cross.old_searched
         steps = [("edges", lambda m, c=cross, e=existing: build_edges(url, knn, m, k, full=full, cross=c, existing=e)),
                  ("novelty", lambda m, c=cross: build_novelty(url, knn, m, novelty_k, full=full, cross=c))]
         if frechet:
