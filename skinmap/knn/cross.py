@@ -45,13 +45,24 @@ def _search(reference, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
         reference.close()
 
 
+def is_member(ids: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """ids in members (ids < 0: never), by a lookup table over the id range: np.isin sorts, this does not."""
+    members = np.asarray(members, dtype=np.int64)
+    table = np.zeros(max(int(ids.max(initial=-1)), int(members.max(initial=-1))) + 1, dtype=bool)
+    table[members[members >= 0]] = True
+    return (ids >= 0) & table[np.maximum(ids, 0)]
+
+
 def keep_allowed(ids: np.ndarray, dists: np.ndarray, allowed: np.ndarray, k: int):
     """Keep the allowed ids of sorted rows (k places) and count them per row."""
-    keep = np.isin(ids, allowed) & (ids >= 0)
-    order = np.argsort(~keep, axis=1, kind="stable")
-    ids = np.where(np.take_along_axis(keep, order, 1), np.take_along_axis(ids, order, 1), -1)[:, :k]
-    dists = np.where(ids >= 0, np.take_along_axis(dists, order, 1)[:, :k], np.nan)
-    return ids, dists, keep.sum(axis=1)
+    keep = is_member(ids, allowed)
+    out_i, out_d = np.where(keep, ids, -1), np.where(keep, dists, np.nan)
+    mixed = np.flatnonzero((~keep & (ids >= 0)).any(axis=1))  # rows with a place to close up
+    if len(mixed):
+        order = np.argsort(~keep[mixed], axis=1, kind="stable")
+        out_i[mixed] = np.take_along_axis(out_i[mixed], order, 1)
+        out_d[mixed] = np.take_along_axis(out_d[mixed], order, 1)
+    return out_i[:, :k], out_d[:, :k], keep.sum(axis=1)
 
 
 def search_allowed(engine, model_id: int, all_ids: np.ndarray, query_ids: np.ndarray, allowed: np.ndarray,

@@ -26,6 +26,16 @@ def _nearest(similarity, width: int):
     return 1.0 - s.clamp_(-1.0, 1.0), j
 
 
+def row_positions(model_ids: np.ndarray, image_ids) -> np.ndarray:
+    """Matrix rows of these images: the model's ids are sorted (model_images orders them), so a binary search
+    replaces a dict lookup per image (seconds at 1.1M)."""
+    image_ids = np.asarray(image_ids, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(model_ids, image_ids), max(0, len(model_ids) - 1))
+    if len(image_ids) and not np.array_equal(model_ids[pos], image_ids):
+        raise KeyError(f"images without a vector of this model: {image_ids[model_ids[pos] != image_ids][:5]}")
+    return pos
+
+
 def _merge_lists(best_d, best_j, d, j, take: int, largest: bool = False):
     """Fold candidate places (d, j) into running lists (best_d, best_j), keeping `take` places per row."""
     import torch
@@ -80,8 +90,8 @@ class ExactEngine:
         """
         import torch
 
-        _, matrix, rows = self._vectors(model_id)
-        x = matrix[torch.as_tensor([rows[int(i)] for i in image_ids], dtype=torch.long, device=self.device)]
+        model_ids, matrix, _ = self._vectors(model_id)
+        x = matrix[torch.as_tensor(row_positions(model_ids, image_ids), device=self.device)]
         n, take = len(image_ids), k + 1
         best_d = torch.full((n, take), float("inf"), device=self.device)
         best_j = torch.full((n, take), -1, dtype=torch.long, device=self.device)
@@ -113,12 +123,12 @@ class ExactEngine:
 
         from skinmap.knn.cross import CrossLists
 
-        _, matrix, rows = self._vectors(model_id)
+        model_ids, matrix, _ = self._vectors(model_id)
         dev = self.device
         all_t = torch.as_tensor(np.asarray(all_ids, dtype=np.int64), device=dev)
         new_t = torch.as_tensor(np.asarray(new_ids, dtype=np.int64), device=dev)
-        x_new = matrix[torch.as_tensor([rows[int(i)] for i in new_ids], dtype=torch.long, device=dev)]
-        all_rows = torch.as_tensor([rows[int(i)] for i in all_ids], dtype=torch.long, device=dev)
+        x_new = matrix[torch.as_tensor(row_positions(model_ids, new_ids), device=dev)]
+        all_rows = torch.as_tensor(row_positions(model_ids, all_ids), device=dev)
         is_new = torch.isin(all_t, new_t)
         n_new, wide, narrow = len(new_ids), 2 * k + 1 + _TIE_MARGIN, k + _TIE_MARGIN
         # running lists hold similarities (top-k on them, distances only for what is kept)
@@ -185,7 +195,7 @@ class ExactReference:
         self.member_rows: list[int] = []
 
     def add(self, image_ids: np.ndarray) -> None:
-        self.member_rows.extend(self.rows[int(i)] for i in image_ids)
+        self.member_rows.extend(row_positions(self.ids, image_ids).tolist())
 
     def search(self, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         import torch
@@ -197,7 +207,7 @@ class ExactReference:
             return out_ids, out_d
         members = torch.as_tensor(np.array(sorted(self.member_rows)), device=self.engine.device)
         member_ids = torch.as_tensor(self.ids, device=self.engine.device)[members]
-        query_rows = torch.as_tensor([self.rows[int(i)] for i in query_ids], device=self.engine.device)
+        query_rows = torch.as_tensor(row_positions(self.ids, query_ids), device=self.engine.device)
         take = min(k + _TIE_MARGIN, len(members))
         for start in range(0, n, self.engine.query_tile):
             queries = self.matrix[query_rows[start:start + self.engine.query_tile]]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skinmap.knn.exact_engine import _TIE_MARGIN, ExactEngine, ExactReference, _merge_lists, _nearest
+from skinmap.knn.exact_engine import _TIE_MARGIN, ExactEngine, ExactReference, _merge_lists, _nearest, row_positions
 from skinmap.knn.reference import sorted_rows, without_self
 
 EXACT_BELOW = 50_000
@@ -154,7 +154,7 @@ class IvfEngine(ExactEngine):
         ids_all, matrix, rows = self._vectors(model_id)
         cells = self.cells(model_id)
         year_of_row = torch.full((matrix.shape[0],), np.iinfo(np.int32).max, dtype=torch.long, device=self.device)
-        query_rows = torch.as_tensor([rows[int(i)] for i in image_ids], dtype=torch.long, device=self.device)
+        query_rows = torch.as_tensor(row_positions(self._vectors(model_id)[0], image_ids), device=self.device)
         year_of_row[query_rows] = torch.as_tensor(years, dtype=torch.long, device=self.device)
         row_ids = torch.as_tensor(ids_all, device=self.device)
         take = k + 1
@@ -210,7 +210,7 @@ class IvfEngine(ExactEngine):
         position = {}
         for name, group in (("new", new_ids), ("old", old_ids)):
             pos = torch.full((n_rows,), -1, dtype=torch.long, device=dev)
-            group_rows = torch.as_tensor([rows[int(i)] for i in group], dtype=torch.long, device=dev)
+            group_rows = torch.as_tensor(row_positions(ids_all, group), device=dev)
             pos[group_rows] = torch.arange(len(group), device=dev)
             position[name] = pos
         is_new = position["new"] >= 0
@@ -267,7 +267,7 @@ class IvfReference(ExactReference):
         is_member = torch.zeros(self.matrix.shape[0], dtype=torch.bool, device=dev)
         is_member[torch.as_tensor(self.member_rows, dtype=torch.long, device=dev)] = True
         row_ids = torch.as_tensor(self.ids, device=dev)
-        query_rows = torch.as_tensor([self.rows[int(i)] for i in query_ids], dtype=torch.long, device=dev)
+        query_rows = torch.as_tensor(row_positions(self.ids, query_ids), device=dev)
         out_ids = np.full((len(query_ids), k), -1, dtype=np.int64)
         out_d = np.full((len(query_ids), k), np.nan)
         query_cells = cells.cell_of_row[query_rows]

@@ -97,11 +97,18 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
             new_lists = keep_allowed(wide_i, wide_d, reference, k)
             q = new_ids[queries]
             valid_new = (new_lists[2] >= np.minimum(k, len(reference) - np.isin(q, reference))) | np.isnan(wide_d[:, -1])
-            rows = [(old_ids, merged), (q, _complete(engine, images, q, reference, k, new_lists[:2], valid_new))]
+            # only the old rows a new image entered are written: the others equal the newest cutoff's rows, which
+            # stay (a cutoff already scored) or are copied in the database (a new one). A list changed here is
+            # changed at every later cutoff too, so the copy never carries a row written earlier in this loop.
+            changed = (np.nan_to_num(merged, nan=-1.0) != np.nan_to_num(stored, nan=-1.0)).any(axis=1)
+            if cutoff not in per_cutoff:
+                copy_novelty_cutoff(url, model_id, newest, cutoff)
+                counts["novelty_cutoffs_copied"] += 1
+            rows = [(old_ids[changed], merged[changed]),
+                    (q, _complete(engine, images, q, reference, k, new_lists[:2], valid_new))]
             counts["novelty_searched_again"] += int((~valid_old).sum() + (~valid_new).sum())
             if keep:
-                counts["novelty_repaired"] = int((~np.isclose(np.nan_to_num(merged, nan=-1.0),
-                                                              np.nan_to_num(stored, nan=-1.0), atol=1e-7)).any(1).sum())
+                counts["novelty_repaired"] = int(changed.sum())
         with db.connect(url) as conn:
             for query_ids, dists in rows:
                 counts["novelty_rows"] += write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists,

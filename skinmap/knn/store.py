@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
+from skinmap.knn.vectors import copy_out
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, no header extension
 _BINARY_TRAILER = b"\xff\xff"
@@ -134,13 +135,8 @@ def read_distance_lists(conn, model_id: int, cutoff_year: int, k: int) -> tuple[
     layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_list", ">i4"), ("ndim", ">i4"),
                        ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
                        ("values", [("l", ">i4"), ("v", ">f4")], (k,))])
-    buffer = bytearray()
-    with conn.cursor().copy(
-        f"copy (select image_id, distances from atlas.knn_novelty where {where} and cardinality(distances) = %s) "
-        "to stdout (format binary)", (model_id, cutoff_year, k),
-    ) as copy:
-        for block in copy:
-            buffer += block
+    buffer = copy_out(conn, f"copy (select image_id, distances from atlas.knn_novelty where {where} and "
+                                     "cardinality(distances) = %s) to stdout (format binary)", (model_id, cutoff_year, k))
     full = np.frombuffer(memoryview(buffer)[19:len(buffer) - 2], dtype=layout)
     rest = conn.execute(
         f"select image_id, distances from atlas.knn_novelty where {where} and cardinality(distances) <> %s",
