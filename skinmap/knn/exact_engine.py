@@ -55,7 +55,7 @@ class ExactEngine:
         self.url = url
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.query_tile, self.reference_tile, self.cross_tile = query_tile, reference_tile, cross_tile
-        self._cache: dict[int, tuple[np.ndarray, object, dict[int, int]]] = {}
+        self._cache: dict[int, tuple[np.ndarray, object]] = {}  # model -> (sorted image ids, matrix rows)
 
     def _vectors(self, model_id: int):
         if model_id not in self._cache:
@@ -64,12 +64,11 @@ class ExactEngine:
             ids = model_images(self.url, model_id).image_ids
             matrix = torch.from_numpy(load_vectors(self.url, model_id, ids)).to(self.device)
             matrix = torch.nn.functional.normalize(matrix, dim=1) if len(ids) else matrix
-            self._cache[model_id] = (ids, matrix, {int(i): n for n, i in enumerate(ids)})
+            self._cache[model_id] = (ids, matrix)
         return self._cache[model_id]
 
     def reference(self, model_id: int) -> ExactReference:
-        ids, matrix, rows = self._vectors(model_id)
-        return ExactReference(self, ids, matrix, rows)
+        return ExactReference(self, *self._vectors(model_id))
 
     def whole_model(self, model_id: int, image_ids: np.ndarray) -> ExactReference:
         reference = self.reference(model_id)
@@ -90,7 +89,7 @@ class ExactEngine:
         """
         import torch
 
-        model_ids, matrix, _ = self._vectors(model_id)
+        model_ids, matrix = self._vectors(model_id)
         x = matrix[torch.as_tensor(row_positions(model_ids, image_ids), device=self.device)]
         n, take = len(image_ids), k + 1
         best_d = torch.full((n, take), float("inf"), device=self.device)
@@ -123,7 +122,7 @@ class ExactEngine:
 
         from skinmap.knn.cross import CrossLists
 
-        model_ids, matrix, _ = self._vectors(model_id)
+        model_ids, matrix = self._vectors(model_id)
         dev = self.device
         all_t = torch.as_tensor(np.asarray(all_ids, dtype=np.int64), device=dev)
         new_t = torch.as_tensor(np.asarray(new_ids, dtype=np.int64), device=dev)
@@ -190,8 +189,8 @@ class ExactEngine:
 class ExactReference:
     """Members are rows of the model's matrix; a search scores queries against all of them."""
 
-    def __init__(self, engine: ExactEngine, ids: np.ndarray, matrix, rows: dict[int, int]):
-        self.engine, self.ids, self.matrix, self.rows = engine, ids, matrix, rows
+    def __init__(self, engine: ExactEngine, ids: np.ndarray, matrix):
+        self.engine, self.ids, self.matrix = engine, ids, matrix
         self.member_rows: list[int] = []
 
     def add(self, image_ids: np.ndarray) -> None:

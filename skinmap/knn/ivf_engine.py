@@ -103,7 +103,7 @@ class IvfEngine(ExactEngine):
 
         if model_id in self._cells:
             return self._cells[model_id]
-        _, matrix, _ = self._vectors(model_id)
+        _, matrix = self._vectors(model_id)
         n = matrix.shape[0]
         n_cells = max(1, min(n, self.n_cells or int(round(np.sqrt(n)))))
         generator = torch.Generator().manual_seed(self.seed)
@@ -128,10 +128,10 @@ class IvfEngine(ExactEngine):
         return self._vectors(model_id)[1].shape[0] < self.exact_below
 
     def reference(self, model_id: int) -> ExactReference:
-        ids, matrix, rows = self._vectors(model_id)
+        ids, matrix = self._vectors(model_id)
         if self._is_small(model_id):
-            return ExactReference(self, ids, matrix, rows)
-        return IvfReference(self, model_id, ids, matrix, rows)
+            return ExactReference(self, ids, matrix)
+        return IvfReference(self, model_id, ids, matrix)
 
     def cutoff_distances(self, model_id: int, image_ids: np.ndarray, years: np.ndarray, cutoffs: list[int],
                          k: int, flush_rows: int = 262_144):
@@ -151,10 +151,10 @@ class IvfEngine(ExactEngine):
         large = [c for c in cutoffs if c not in small]
         if not large:
             return
-        ids_all, matrix, rows = self._vectors(model_id)
+        ids_all, matrix = self._vectors(model_id)
         cells = self.cells(model_id)
         year_of_row = torch.full((matrix.shape[0],), np.iinfo(np.int32).max, dtype=torch.long, device=self.device)
-        query_rows = torch.as_tensor(row_positions(self._vectors(model_id)[0], image_ids), device=self.device)
+        query_rows = torch.as_tensor(row_positions(ids_all, image_ids), device=self.device)
         year_of_row[query_rows] = torch.as_tensor(years, dtype=torch.long, device=self.device)
         row_ids = torch.as_tensor(ids_all, device=self.device)
         take = k + 1
@@ -202,7 +202,7 @@ class IvfEngine(ExactEngine):
 
         if self._is_small(model_id):
             return super().cross(model_id, all_ids, new_ids, old_ids, k)
-        ids_all, matrix, rows = self._vectors(model_id)
+        ids_all, matrix = self._vectors(model_id)
         cells = self.cells(model_id)
         dev = self.device
         row_ids = torch.as_tensor(ids_all, device=dev)
@@ -253,8 +253,8 @@ def _joined(parts: list) -> tuple[np.ndarray, np.ndarray]:
 class IvfReference(ExactReference):
     """Members are rows of the model's matrix; queries of a cell are scored against the members in its probes."""
 
-    def __init__(self, engine: IvfEngine, model_id: int, ids, matrix, rows):
-        super().__init__(engine, ids, matrix, rows)
+    def __init__(self, engine: IvfEngine, model_id: int, ids, matrix):
+        super().__init__(engine, ids, matrix)
         self.model_id = model_id
 
     def search(self, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
