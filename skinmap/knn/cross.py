@@ -53,16 +53,21 @@ def is_member(ids: np.ndarray, members: np.ndarray) -> np.ndarray:
     return (ids >= 0) & table[np.maximum(ids, 0)]
 
 
-def keep_allowed(ids: np.ndarray, dists: np.ndarray, allowed: np.ndarray, k: int):
-    """Keep the allowed ids of sorted rows (k places) and count them per row."""
-    keep = is_member(ids, allowed)
+def first_kept(ids: np.ndarray, dists: np.ndarray, keep: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kept places of sorted rows, closed up in their order: first k places (-1 / NaN after the last)."""
     out_i, out_d = np.where(keep, ids, -1), np.where(keep, dists, np.nan)
     mixed = np.flatnonzero((~keep & (ids >= 0)).any(axis=1))  # rows with a place to close up
     if len(mixed):
         order = np.argsort(~keep[mixed], axis=1, kind="stable")
         out_i[mixed] = np.take_along_axis(out_i[mixed], order, 1)
         out_d[mixed] = np.take_along_axis(out_d[mixed], order, 1)
-    return out_i[:, :k], out_d[:, :k], keep.sum(axis=1)
+    return out_i[:, :k], out_d[:, :k]
+
+
+def keep_allowed(ids: np.ndarray, dists: np.ndarray, allowed: np.ndarray, k: int):
+    """Keep the allowed ids of sorted rows (k places) and count them per row."""
+    keep = is_member(ids, allowed)
+    return (*first_kept(ids, dists, keep, k), keep.sum(axis=1))
 
 
 def search_allowed(engine, model_id: int, all_ids: np.ndarray, query_ids: np.ndarray, allowed: np.ndarray,

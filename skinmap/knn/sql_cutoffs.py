@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from skinmap.knn.cross import first_kept
 from skinmap.knn.reference import without_self
 from skinmap.knn.vectors import model_images
 
@@ -31,10 +32,9 @@ def _years_of(image_ids: np.ndarray, years: np.ndarray):
     return lookup
 
 
-def _first_allowed(dists: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
+def _first_allowed(ids: np.ndarray, dists: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
     """Each row's first k allowed distances (rows are sorted), NaN-padded to k places."""
-    pick = np.argsort(~allowed, axis=1, kind="stable")[:, :k]
-    d = np.where(np.take_along_axis(allowed, pick, 1), np.take_along_axis(dists, pick, 1), np.nan)
+    d = first_kept(ids, dists, allowed, k)[1]
     return np.pad(d, ((0, 0), (0, k - d.shape[1])), constant_values=np.nan)
 
 
@@ -66,7 +66,7 @@ def sql_cutoff_distances(engine, model_id: int, image_ids: np.ndarray, years: np
                 available = np.minimum(k, n_before[cutoff] - (q_years[rows] < cutoff))
                 done = (allowed.sum(axis=1) >= available) | whole_listed[rows]
                 if done.any():
-                    yield cutoff, q[rows[done]], _first_allowed(dists[rows[done]], allowed[done], k)
+                    yield cutoff, q[rows[done]], _first_allowed(ids[rows[done]], dists[rows[done]], allowed[done], k)
                 short[cutoff].append(q[rows[~done]])
     finally:
         whole.close()
