@@ -200,8 +200,9 @@ def main() -> None:
             _, image_ids = planted.add_dataset(url, slug, year, part, seed=int(slug[1:]), copy_rows=copies,
                                                index=False)
             truth.update(_planted_pairs(image_ids, copies))
-    if args.reuse_database and _loaded(url) >= args.n:
-        print(f"  reusing the bench database ({_loaded(url)} images): no load, no duplicate step", flush=True)
+    loaded = _loaded(url) if args.reuse_database else 0
+    if args.reuse_database and loaded >= args.n:
+        print(f"  reusing the bench database ({loaded} images): no load, no duplicate step", flush=True)
         dup_engines, args.skip_peers = [], True
     else:
         _timed("load", load, times)
@@ -233,7 +234,7 @@ def main() -> None:
     if not args.skip_peers:
         _peers(args, url, model_id, images, truth, times, dup_labels)
     if args.only_duplicates:
-        print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        _print_summary(times)
         return
 
     for name in recall_engines:
@@ -241,7 +242,7 @@ def main() -> None:
         print(f"  {name} engine recall vs exact (1,000 queries): @{args.k} {recall[0]:.4f}, "
               f"@{args.novelty_k} {recall[1]:.4f}", flush=True)
     if args.only_recall:
-        print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        _print_summary(times)
         return
 
     # full kNN and incremental update, per engine: full (edges k + novelty novelty_k, all cutoffs), the dbt build
@@ -279,7 +280,11 @@ def main() -> None:
             line += f"; with the dbt build on both sides " \
                     f"{(times[f'incremental kNN {name}'] + times[f'dbt build after the update ({name})']) / end_to_end:.1%}"
         print(line, flush=True)
-    print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+    _print_summary(times)
+
+
+def _print_summary(times: dict[str, float]) -> None:
+    print("summary: " + "; ".join(f"{k} {v:.1f} s" for k, v in times.items()), flush=True)
 
 
 def _peers(args, url, model_id, images, truth, times, dup_labels) -> None:
