@@ -33,6 +33,7 @@ from skinmap.dbt_runner import build
 from skinmap.knn import planted
 from skinmap.knn.edges import build_edges
 from skinmap.knn.run import compute_neighbours, make_engine
+from skinmap.knn.sql_engine import graph_m, hnsw_build_memory
 from skinmap.knn.vectors import model_images
 
 TAU = 0.10  # dbt default near_duplicate_max_distance
@@ -211,13 +212,14 @@ def main() -> None:
 
     def hnsw():
         with db.connect(url, autocommit=True) as conn:
-            conn.execute("set maintenance_work_mem = '4GB'")
+            conn.execute(f"set maintenance_work_mem = '{hnsw_build_memory(len(images.image_ids), images.dimension)}'")
             conn.execute(f"set max_parallel_maintenance_workers = {max(0, (os.cpu_count() or 1) - 1)}")
-            conn.execute("select atlas.ensure_embedding_index_v1(%s)", (model_id,))
+            index = conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,)).fetchone()[0]
+            print(f"  HNSW graph m {graph_m(conn, index)}", flush=True)
             conn.execute("analyze atlas.embedding")
+    images = model_images(url, model_id)
     if "sql" in engines + dup_engines + recall_engines:
         _timed("HNSW build (atlas.embedding)", hnsw, times)
-    images = model_images(url, model_id)
     made = {name: make_engine(url, name) for name in {"exact", *engines, *dup_engines, *recall_engines}}
 
     # near-duplicate step (the 100k target): SkinMap (edges k + pair verification in dbt) per engine, then

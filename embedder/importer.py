@@ -118,7 +118,7 @@ def import_vectors(conn: psycopg.Connection, path: Path, *, model_name: str, key
             "on conflict on constraint pk_embedding do nothing",
             (model_id,),
         ).rowcount
-    conn.execute("select atlas.ensure_embedding_index_v1(%s)", (model_id,))
+    conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,))
     conn.commit()
     return ImportSummary(model_name, len(keys), inserted, matched - inserted, len(set(keys)) - n_keys_matched,
                          dimension)

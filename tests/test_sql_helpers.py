@@ -122,7 +122,7 @@ def two_storage_atlas(server_url):
             "from atlas.embedding as e join atlas.embedding_model as m using (model_id) "
             "where m.model_name = 'planted-f32'", (half_id,),
         )
-        conn.execute("select atlas.ensure_embedding_index_v2(%s)", (half_id,))
+        conn.execute("select atlas.ensure_embedding_index_v3(%s)", (half_id,))
         conn.execute(
             "update atlas.image set status = 'quarantined', quarantine_reason = 'test' where image_id = %s",
             (quarantined,),

@@ -106,7 +106,7 @@ def add_dataset(url: str, slug: str, release_year: int, vectors: np.ndarray, *, 
                 copy.write_row((int(image_id), signatures[i], signatures[i][::-1].copy()))
         conn.commit()
         if index:
-            conn.execute("select atlas.ensure_embedding_index_v1(%s)", (model_id,))
+            conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,))
             conn.execute("analyze atlas.embedding")
             conn.commit()
     return dataset_id, image_ids

@@ -6,6 +6,9 @@ by image id); from `exact_below` members on, the table gets an HNSW cosine
 index and searches run with hnsw.ef_search >= k and iterative scans, so a
 query always gets k results. Images are added in release order, so the
 index of "earlier years" grows with the years instead of being rebuilt.
+The whole model is searched through its own index
+(atlas.ensure_embedding_index_v3), which is built denser from 250,000
+images; searches on such a graph run with ef_search 2k.
 """
 from __future__ import annotations
 
@@ -21,6 +24,36 @@ from skinmap.knn.reference import sorted_rows
 # Members under which a sequential scan is both exact and fast enough. Measured at 512 dims on 2 cores:
 # an HNSW query at k=101 costs about 1 ms, a scan about 0.3 us per member, so scans win below a few thousand.
 EXACT_BELOW = 2_000
+
+
+def hnsw_build_memory(n: int, dim: int) -> str:
+    """maintenance_work_mem for an HNSW build of n vectors: room for the whole graph (pgvector builds far slower
+    once it spills), between 1 GB and a third of this machine's memory. About 3.5 KB an image at 512 d, m 32."""
+    wanted = int(n * (4 * dim + 1536) * 1.25)
+    try:
+        ceiling = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 3
+    except (ValueError, OSError, AttributeError):
+        ceiling = 4 << 30
+    return f"{max(1 << 20, min(wanted >> 10, ceiling >> 10))}kB"
+
+
+def search_breadth(k: int, graph_m: int, ef_search: int | None = None) -> int:
+    """hnsw.ef_search for k results: the caller's choice, else max(40, k) on a default graph and 2k on a dense
+    one (m >= 32: an atlas large enough that clusters outgrow k; recall@100 at 1.14M 0.950 at k, 0.969 at 2k).
+    On the default graph max(40, k) gave recall@101 0.99 at 30k x 512 (2k: 0.997, 1.8x slower).
+    pgvector caps it at 1,000; iterative scans still return k rows beyond that."""
+    wanted = ef_search or (2 * k if graph_m >= 32 else max(40, k))
+    return min(1000, max(int(wanted), k))
+
+
+def graph_m(conn, index: str | None) -> int:
+    """The m an HNSW index in schema atlas was built with (16, pgvector's default, when not given)."""
+    row = conn.execute(
+        "select (select split_part(o, '=', 2)::integer from unnest(c.reloptions) as o where o like 'm=%%') "
+        "from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname = 'atlas' and c.relname = %s", (index,),
+    ).fetchone()
+    return (row[0] if row else None) or 16
 
 
 class SqlEngine:
@@ -52,6 +85,7 @@ class SqlReference:
         self.is_whole_model = whole_model_size is not None
         self.n_members = whole_model_size or 0
         self.has_index = False
+        self.graph_m = 16  # the HNSW graph's m (pgvector's default) once there is an index
         self.index_seconds = 0.0
         with db.connect(engine.url) as conn:
             self.dim, storage = conn.execute(
@@ -97,10 +131,11 @@ class SqlReference:
 
         started = time.monotonic()
         with db.connect(self.engine.url, autocommit=True) as conn:
-            conn.execute("set maintenance_work_mem = '1GB'")
+            conn.execute(f"set maintenance_work_mem = '{hnsw_build_memory(self.n_members, self.dim)}'")
             conn.execute(f"set max_parallel_maintenance_workers = {max(0, self.engine.workers - 1)}")
             if self.is_whole_model:
-                conn.execute("select atlas.ensure_embedding_index_v2(%s)", (self.model_id,))
+                index = conn.execute("select atlas.ensure_embedding_index_v3(%s)", (self.model_id,)).fetchone()[0]
+                self.graph_m = graph_m(conn, index)
             else:
                 conn.execute(f"create index on {self.table} using hnsw (vec vector_cosine_ops)")
             conn.execute(f"analyze {self.table}")
@@ -120,8 +155,7 @@ class SqlReference:
         )
         with db.connect(self.engine.url) as conn:
             if self.has_index:
-                ef = self.engine.ef_search or max(40, k)  # recall@101 0.99 at 30k x 512 (2 x k: 0.997, 1.8x slower)
-                conn.execute(f"set hnsw.ef_search = {max(int(ef), k)}")
+                conn.execute(f"set hnsw.ef_search = {search_breadth(k, self.graph_m, self.engine.ef_search)}")
                 conn.execute("set hnsw.iterative_scan = relaxed_order")
             else:
                 conn.execute("set enable_indexscan = off")
