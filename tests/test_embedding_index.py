@@ -74,7 +74,7 @@ def test_sql_engine_searches_a_dense_graph_wider(small_model):
 
 
 @pytest.mark.parametrize(("k", "m", "chosen", "expected"), [
-    (10, 16, None, 40), (100, 16, None, 100), (100, 32, None, 200), (10, 32, None, 20),
+    (10, 16, None, 40), (100, 16, None, 100), (100, 32, None, 200), (10, 32, None, 160),
     (100, 32, 150, 150), (100, 16, 55, 100), (800, 32, None, 1000),
 ])
 def test_search_breadth(k, m, chosen, expected):
