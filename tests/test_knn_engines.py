@@ -36,11 +36,12 @@ def _snapshot(url: str):
             "select model_id, cutoff_year, image_id, k, n_neighbours, novelty from atlas.knn_novelty "
             "order by 1, 2, 3"
         ).fetchall()
-    return edges, novelty
+        lists = conn.execute("select model_id, image_id, distances from atlas.knn_novelty_list order by 1, 2").fetchall()
+    return edges, novelty, lists
 
 
 def _assert_same(incremental, full) -> None:
-    """Edges and novelty rows equal; distances to float32 matmul-tile precision."""
+    """Edges, novelty rows and novelty lists equal; distances to float32 matmul-tile precision."""
     for got, want in zip(incremental, full):
         assert len(got) == len(want)
         for a, b in zip(got, want):
@@ -96,8 +97,8 @@ def test_newer_release_is_merged_not_searched_again(atlas_db, engine, new_year, 
     _plant(atlas_db, [(300, 2016), (250, 2018)])
     compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False)
     with connect(atlas_db) as conn:
-        lists = conn.execute("select cutoff_year, count(distances) from atlas.knn_novelty group by 1 order by 1").fetchall()
-    assert lists[-1] == (2019, 550) and all(n == 0 for _, n in lists[:-1]), lists  # lists at the newest only
+        lists = conn.execute("select count(*), min(cardinality(distances)) from atlas.knn_novelty_list").fetchone()
+    assert lists == (550, 15)  # one list per image, k places (at the newest cutoff every image has 549 before it)
     _plant(atlas_db, [(200, new_year)], seed=9, start=2)
     summary = compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False, **options)
     assert "novelty_searched_again" in summary.counts, summary.line()  # the merge path, not the general one

@@ -34,3 +34,34 @@ def test_upgrade_is_idempotent(atlas_db):
     before = migrate.current(atlas_db)
     migrate.upgrade(atlas_db)
     assert migrate.current(atlas_db) == before
+
+
+def test_novelty_lists_move_to_their_own_table_and_back(empty_db):
+    """i5_07 moves the newest cutoff's lists out of atlas.knn_novelty (one row per image); downgrade restores them."""
+    import numpy as np
+
+    from skinmap.knn import planted
+
+    migrate.upgrade(empty_db, "i5_06")
+    _, image_ids = planted.add_dataset(empty_db, "lists", 2020, planted.clustered_vectors(
+        3, 8, 1, 0.5, np.random.default_rng(0)), index=False)
+    with connect(empty_db) as conn:
+        model_id = conn.execute("select model_id from atlas.embedding_model").fetchone()[0]
+        for cutoff, lists in ((2020, None), (2021, "{0.25,0.5}")):
+            conn.execute(
+                "insert into atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, "
+                "sum_distance, novelty, kth_distance, engine, distances) select %s, 'earlier_years', %s, i, 2, "
+                "case when %s::real[] is null then 0 else 2 end, null, case when %s::real[] is null then null "
+                "else 0.375 end, null, 'exact', %s::real[] from unnest(%s::bigint[]) as i",
+                (model_id, cutoff, lists, lists, lists, image_ids.tolist()))
+        conn.commit()
+    migrate.upgrade(empty_db)
+    with connect(empty_db) as conn:
+        moved = conn.execute("select image_id, distances from atlas.knn_novelty_list order by 1").fetchall()
+        columns = {r[0] for r in conn.execute(
+            "select column_name from information_schema.columns where table_name = 'knn_novelty'")}
+    assert moved == [(int(i), [0.25, 0.5]) for i in sorted(image_ids)] and "distances" not in columns
+    migrate.downgrade(empty_db, "i5_06")
+    with connect(empty_db) as conn:
+        restored = conn.execute("select cutoff_year, count(distances) from atlas.knn_novelty group by 1 order by 1")
+        assert restored.fetchall() == [(2020, 0), (2021, 3)]

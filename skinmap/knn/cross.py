@@ -34,8 +34,8 @@ class CrossLists:
     old_ids: np.ndarray
     new_to_all: tuple[np.ndarray, np.ndarray]  # (n_new, 2k), self left out: room to filter by year
     new_to_old: tuple[np.ndarray, np.ndarray]  # (n_new, k)
-    old_to_new: tuple[np.ndarray, np.ndarray]  # (n_old, k); complete up to the old image's bound where inverted
-    old_searched: int = -1  # old images whose nearest new images were searched (-1: all, in one pass)
+    old_to_new: tuple[np.ndarray, np.ndarray]  # (n_old, k); complete up to the old image's bound where bounded
+    old_searched: int = -1  # old images whose nearest new images were searched or listed (-1: all)
 
 
 def _search(reference, query_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -115,27 +115,29 @@ def inverted_lists(new_ids: np.ndarray, new_to_old: tuple[np.ndarray, np.ndarray
 
 
 def cross_search(engine, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, k: int,
-                 bounds: dict[int, float] | None = None) -> CrossLists:
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> CrossLists:
     """The three lists for these new images; k places each (new_to_all: 2k, for later filtering).
 
-    `bounds`: old image -> the largest distance its stored lists hold (see the
-    module docstring); without it every old image is searched.
+    `bounds`: (old image ids ascending, the largest distance each one's stored
+    lists hold), see the module docstring; without it every old image is
+    searched. Engines with one pass (`engine.cross`) list only the old images
+    with a new image within their bound.
     """
     new_ids = np.asarray(new_ids, dtype=np.int64)
     old_ids = np.setdiff1d(all_ids, new_ids)
+    bound = None if bounds is None else bound_of(old_ids, *bounds)
     if hasattr(engine, "cross"):
-        return engine.cross(model_id, all_ids, new_ids, old_ids, k)
+        return engine.cross(model_id, all_ids, new_ids, old_ids, k, bound)
     ids, dists = _search(engine.whole_model(model_id, all_ids), new_ids, 2 * k + 1)
     new_to_all = without_self(new_ids, ids, dists, 2 * k)
-    width = k if bounds is None else 2 * k
+    width = k if bound is None else 2 * k
     new_to_old = search_allowed(engine, model_id, all_ids, new_ids, old_ids, width)
     searched = np.ones(len(old_ids), dtype=bool)
     old_to_new = (np.full((len(old_ids), k), -1, dtype=np.int64), np.full((len(old_ids), k), np.nan))
-    if bounds is not None:
+    if bound is not None:
         last = new_to_old[1][:, -1]  # NaN: that new image listed every old image
         floor = np.nanmin(last) if (~np.isnan(last)).any() else np.inf
-        bound = np.array([bounds.get(int(i), np.inf) for i in old_ids], dtype=np.float64)
-        searched = ~(np.nan_to_num(bound, nan=np.inf) < floor)
+        searched = ~(bound < floor)
         old_to_new = inverted_lists(new_ids, new_to_old, old_ids, k)
     if searched.any():
         new_reference = engine.reference(model_id)
@@ -143,3 +145,10 @@ def cross_search(engine, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray
         old_to_new[0][searched], old_to_new[1][searched] = _search(new_reference, old_ids[searched], k)
     return CrossLists(k, new_ids, old_ids, new_to_all, tuple(a[:, :k] for a in new_to_old), old_to_new,
                       int(searched.sum()))
+
+
+def bound_of(old_ids: np.ndarray, bounded_ids: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Each old image's bound, +inf where it has none (its lists are short or missing: it is searched)."""
+    at = np.minimum(np.searchsorted(bounded_ids, old_ids), max(0, len(bounded_ids) - 1))
+    has = (bounded_ids[at] == old_ids) if len(bounded_ids) else np.zeros(len(old_ids), dtype=bool)
+    return np.where(has, np.nan_to_num(bounds[at] if len(bounds) else 0.0, nan=np.inf), np.inf)

@@ -111,12 +111,15 @@ class ExactEngine:
             d[np.isinf(d)] = np.nan
             yield cutoff, image_ids[in_s], d
 
-    def cross(self, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, old_ids: np.ndarray, k: int):
+    def cross(self, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, old_ids: np.ndarray, k: int,
+              bounds: np.ndarray | None = None):
         """The cross lists of skinmap.knn.cross in one pass over new x all distances.
 
         Each tile of the atlas gives, at once, the new images' running lists
         (overall, and over old images only) and, complete, the tile's old
         images' nearest new images: one matmul instead of three searches.
+        `bounds` (per old image): an old image whose nearest new image lies
+        beyond it gets no list (its rows are not sorted).
         """
         import torch
 
@@ -157,13 +160,22 @@ class ExactEngine:
                     s_, j = s_[:, :width], j[:, :width]
                 best_s[:], best_j[:] = _merge_lists(best_s, best_j, s_, j, best_s.shape[1], largest=True)
 
+        listed = -1
+        if bounds is not None:  # old images whose nearest new image is beyond their bound: no list
+            nearest = 1.0 - old_s[:, 0].double().clamp(-1.0, 1.0).cpu().numpy()
+            beyond = ~(nearest <= np.nan_to_num(np.asarray(bounds, dtype=np.float64), nan=np.inf) + 1e-6)
+            old_s[torch.as_tensor(beyond, device=dev)] = -float("inf")
+            listed = int((~beyond).sum())
+
         def _rows(pair, query=None, width=k):
             sim, j = pair
             d = torch.where(torch.isinf(sim), float("inf"), 1.0 - sim.clamp(-1.0, 1.0)).double().cpu().numpy()
             j = j.cpu().numpy()
             d[np.isinf(d)] = np.nan
             j[np.isnan(d)] = -1
-            ids, dists = sorted_rows(j, d)
+            ids, dists = j.copy(), d.copy()
+            some = np.flatnonzero(~np.isnan(d).all(axis=1))  # rows without any place need no sorting
+            ids[some], dists[some] = sorted_rows(j[some], d[some])
             if query is not None:
                 return without_self(query, ids, dists, width)
             pad = max(0, width - ids.shape[1])
@@ -171,7 +183,7 @@ class ExactEngine:
             return ids, np.pad(dists, ((0, 0), (0, pad)), constant_values=np.nan)[:, :width]
 
         return CrossLists(k, np.asarray(new_ids), np.asarray(old_ids), _rows(lists["all"], np.asarray(new_ids), 2 * k),
-                          _rows(lists["old"]), _rows((old_s, old_j)))
+                          _rows(lists["old"]), _rows((old_s, old_j)), listed)
 
     def _merge_block(self, x, block, best_d, best_j, take: int) -> None:
         """Fold one block of reference rows into every image's running top-`take` list."""

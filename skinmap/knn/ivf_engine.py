@@ -193,15 +193,17 @@ class IvfEngine(ExactEngine):
             if pending[cutoff]:
                 yield cutoff, *_joined(pending[cutoff])
 
-    def cross(self, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, old_ids: np.ndarray, k: int):
-        """The cross lists of skinmap.knn.cross, cell by cell: new images against their cells' candidates,
-        old images only against the new images among theirs."""
+    def cross(self, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray, old_ids: np.ndarray, k: int,
+              bounds: np.ndarray | None = None):
+        """The cross lists of skinmap.knn.cross, cell by cell: new images against their cells' candidates (one
+        matmul for both of their lists), old images only against the new images among theirs. `bounds` (per old
+        image, skinmap.knn.cross): an old image whose nearest new candidate lies beyond it gets no list."""
         import torch
 
         from skinmap.knn.cross import CrossLists
 
         if self._is_small(model_id):
-            return super().cross(model_id, all_ids, new_ids, old_ids, k)
+            return super().cross(model_id, all_ids, new_ids, old_ids, k, bounds)
         ids_all, matrix = self._vectors(model_id)
         cells = self.cells(model_id)
         dev = self.device
@@ -214,11 +216,15 @@ class IvfEngine(ExactEngine):
             pos[group_rows] = torch.arange(len(group), device=dev)
             position[name] = pos
         is_new = position["new"] >= 0
+        bound_of_row = torch.full((n_rows,), float("inf"), dtype=torch.float64, device=dev)
+        if bounds is not None:
+            bound_of_row[torch.as_tensor(row_positions(ids_all, old_ids), device=dev)] = torch.as_tensor(
+                np.nan_to_num(np.asarray(bounds, dtype=np.float64), nan=np.inf), device=dev)
         shapes = {"all": (len(new_ids), 2 * k + 1), "old": (len(new_ids), k), "to_new": (len(old_ids), k)}
         out = {name: (np.full(shape, -1, dtype=np.int64), np.full(shape, np.nan)) for name, shape in shapes.items()}
 
         def put(name, at, similarity, columns, width):
-            if similarity.shape[1] == 0:
+            if similarity.shape[1] == 0 or similarity.shape[0] == 0:
                 return
             d, j = _nearest(similarity, min(width + _TIE_MARGIN, similarity.shape[1]))
             ids, dists = sorted_rows(row_ids[columns[j]].cpu().numpy(), d.double().cpu().numpy())
@@ -226,24 +232,33 @@ class IvfEngine(ExactEngine):
             out[name][0][at, :width], out[name][1][at, :width] = ids[:, :width], dists[:, :width]
 
         everything = torch.ones(n_rows, dtype=torch.bool, device=dev)
-        probes = {"all": cells.probes(everything), "old": cells.probes(~is_new), "new": cells.probes(is_new)}
+        # the new images' candidates serve both their lists: the probes of either reference, whichever is wider
+        probes_new = np.maximum(cells.probes(everything), cells.probes(~is_new))
+        probes_old = cells.probes(is_new)
+        listed = 0
         for cell in range(len(cells.starts) - 1):
             q = cells.rows(cell)
             q_new, q_old = q[is_new[q]], q[~is_new[q]]
             if len(q_new):
-                cand = cells.candidates(cell, probes["all"][cell], q_new)
+                cand = cells.candidates(cell, probes_new[cell], q_new)
                 at = position["new"][q_new].cpu().numpy()
-                put("all", at, matrix[q_new] @ matrix[cand].T, cand, 2 * k + 1)
-                cand = cells.candidates(cell, probes["old"][cell], q_new)
-                cand = cand[~is_new[cand]]
-                put("old", at, matrix[q_new] @ matrix[cand].T, cand, k)
+                similarity = matrix[q_new] @ matrix[cand].T
+                put("all", at, similarity, cand, 2 * k + 1)
+                old_columns = ~is_new[cand]
+                put("old", at, similarity[:, old_columns], cand[old_columns], k)
             if len(q_old):
-                cand = cells.candidates(cell, probes["new"][cell], q_old)
+                cand = cells.candidates(cell, probes_old[cell], q_old)
                 cand = cand[is_new[cand]]
-                put("to_new", position["old"][q_old].cpu().numpy(), matrix[q_old] @ matrix[cand].T, cand, k)
+                if len(cand) == 0:
+                    continue
+                similarity = matrix[q_old] @ matrix[cand].T
+                nearest = 1.0 - similarity.max(dim=1).values.double()
+                within = nearest <= bound_of_row[q_old] + 1e-6
+                listed += int(within.sum())
+                put("to_new", position["old"][q_old[within]].cpu().numpy(), similarity[within], cand, k)
         new_ids = np.asarray(new_ids)
         return CrossLists(k, new_ids, np.asarray(old_ids), without_self(new_ids, *out["all"], 2 * k),
-                          out["old"], out["to_new"])
+                          out["old"], out["to_new"], listed if bounds is not None else -1)
 
 
 def _joined(parts: list) -> tuple[np.ndarray, np.ndarray]:

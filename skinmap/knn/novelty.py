@@ -78,6 +78,7 @@ def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool =
     if not stored:
         with db.connect(url) as conn:
             conn.execute("delete from atlas.knn_novelty where model_id = %s and scope = 'earlier_years'", (model_id,))
+            conn.execute("delete from atlas.knn_novelty_list where model_id = %s", (model_id,))
             conn.commit()
     counts = {"novelty_rows": 0, "novelty_repaired": 0, "novelty_cutoffs_copied": 0}
     if not stored and hasattr(engine, "cutoff_distances"):  # every cutoff in one pass over the images

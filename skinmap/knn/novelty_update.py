@@ -4,11 +4,13 @@ The common update is a new release: the new images are of the newest year
 already scored or later. Old images' scores then change only at cutoffs
 after the newest old year, where the reference is every old image plus the
 new images of earlier years: old images merge their stored sorted distances
-of the newest cutoff (atlas.knn_novelty.distances, whose reference is every
+of the newest cutoff (atlas.knn_novelty_list, whose reference is every
 old image) with their nearest new images of those years; new images take
 their nearest images in the reference, filtered from their lists overall.
 These lists come from one cross search (skinmap.knn.cross); only rows that
-filtering cut short are searched again. Any other change returns None and
+filtering cut short are searched again. Only the lists that a new image
+can enter (its distance below the list's k-th, or a short list) are read
+and written; the rest stay as stored. Any other change returns None and
 is handled by the general re-scoring path in skinmap.knn.novelty.
 """
 from __future__ import annotations
@@ -17,22 +19,43 @@ import numpy as np
 
 from skinmap import db
 from skinmap.knn.cross import CrossLists, cross_search, keep_allowed, search_allowed
-from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, read_distance_lists, write_novelty
+from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, read_distance_lists, read_kth, write_novelty
 from skinmap.knn.vectors import ModelImages
 
 
-def _stored_state(url: str, model_id: int, k: int):
-    """cutoff -> (rows, rows with lists); the k values; the newest cutoff's images and sorted lists."""
+def _stored_state(url: str, model_id: int):
+    """cutoff -> rows; the k values; lists stored; the newest cutoff's (image ids, neighbours found, k-th)."""
     with db.connect(url) as conn:
-        per_cutoff = {c: (n, n_lists) for c, n, n_lists in conn.execute(
-            "select cutoff_year, count(*), count(distances) from atlas.knn_novelty "
-            "where model_id = %s and scope = 'earlier_years' group by cutoff_year", (model_id,))}
-        ks = {r[0] for r in conn.execute(
-            "select distinct k from atlas.knn_novelty where model_id = %s and scope = 'earlier_years'", (model_id,))}
-        lists = (np.zeros(0, dtype=np.int64), np.zeros((0, k)))
-        if per_cutoff and ks == {k}:
-            lists = read_distance_lists(conn, model_id, max(per_cutoff), k)
-    return per_cutoff, ks, lists
+        rows = conn.execute(
+            "select cutoff_year, count(*), min(k), max(k) from atlas.knn_novelty "
+            "where model_id = %s and scope = 'earlier_years' group by cutoff_year", (model_id,)).fetchall()
+        per_cutoff = {c: n for c, n, _, _ in rows}
+        ks = {k for _, _, low, high in rows for k in (low, high)}
+        n_lists = conn.execute("select count(*) from atlas.knn_novelty_list where model_id = %s",
+                               (model_id,)).fetchone()[0]
+        newest = read_kth(conn, model_id, max(per_cutoff)) if per_cutoff else (np.zeros(0, dtype=np.int64),) * 3
+    return per_cutoff, ks, n_lists, newest
+
+
+def _merge_stored(url: str, model_id: int, old_ids: np.ndarray, found: np.ndarray, kth: np.ndarray,
+                  cand_d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Old images' stored lists merged with their candidate new distances (rows sorted, NaN last).
+
+    Returns (rows whose list can change, their merged lists, every row's merged k-th distance or NaN if
+    short). A list can change only where a candidate is nearer than its k-th, or the list is short; only
+    those lists are read from the database.
+    """
+    short = found < k
+    can_change = np.flatnonzero((short & ~np.isnan(cand_d[:, 0])) | (cand_d[:, 0] < np.nan_to_num(kth, nan=np.inf)))
+    with db.connect(url) as conn:
+        listed, stored = read_distance_lists(conn, model_id, k, old_ids[can_change])
+    if not np.array_equal(listed, old_ids[can_change]):
+        raise RuntimeError(f"model {model_id}: atlas.knn_novelty_list lacks lists of scored images")
+    merged = np.sort(np.concatenate([stored, cand_d[can_change]], axis=1), axis=1)[:, :k]  # NaN sorts last
+    changed = (np.nan_to_num(merged, nan=-1.0) != np.nan_to_num(stored, nan=-1.0)).any(axis=1)
+    merged_kth = np.where(short, np.nan, kth)
+    merged_kth[can_change] = merged[:, -1]
+    return can_change[changed], merged[changed], merged_kth
 
 
 def _complete(engine, images: ModelImages, query_ids: np.ndarray, reference: np.ndarray, k: int,
@@ -45,17 +68,30 @@ def _complete(engine, images: ModelImages, query_ids: np.ndarray, reference: np.
     return dists
 
 
+def _with_searched(engine, images: ModelImages, old_ids: np.ndarray, reference: np.ndarray, k: int,
+                   changed: tuple[np.ndarray, np.ndarray], redo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The changed rows (row numbers, lists) with the rows in `redo` searched again and put in their place."""
+    if len(redo) == 0:
+        return changed
+    searched = search_allowed(engine, images.model_id, images.image_ids, old_ids[redo], reference, k)[1]
+    keep = ~np.isin(changed[0], redo)
+    rows = np.concatenate([changed[0][keep], redo])
+    lists = np.concatenate([changed[1][keep], searched])
+    order = np.argsort(rows)
+    return rows[order], lists[order]
+
+
 def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: list[int],
                         cross: CrossLists | None) -> dict[str, int] | None:
     """Merge new images released after every scored image; None when the change is not of that kind."""
     model_id = images.model_id
     if np.isnan(images.release_years).any():
         return None  # images without a year are outside every reference: the general path leaves them out
-    per_cutoff, ks, (stored_ids, stored_lists) = _stored_state(url, model_id, k)
+    per_cutoff, ks, n_lists, (stored_ids, stored_found, stored_kth) = _stored_state(url, model_id)
     if not per_cutoff or ks != {k}:
         return None
     newest = max(per_cutoff)
-    if per_cutoff[newest][1] != per_cutoff[newest][0]:
+    if n_lists != per_cutoff[newest]:
         return None  # stored before lists were kept
     years = images.release_years.astype(int)
     is_new = ~np.isin(images.image_ids, stored_ids)
@@ -69,7 +105,8 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
     if cross is None or cross.k < k or not np.array_equal(cross.new_ids, new_ids):
         cross = cross_search(engine, model_id, images.image_ids, new_ids, k)
     old_ids = cross.old_ids
-    stored = stored_lists[np.searchsorted(stored_ids, old_ids)]
+    at = np.searchsorted(stored_ids, old_ids)
+    stored_found, stored_kth = stored_found[at], stored_kth[at]
     old_to_new = (cross.old_to_new[0][:, :k], cross.old_to_new[1][:, :k])
     last_new = old_to_new[1][:, -1]  # NaN: the list holds every new image, nothing was cut
     counts = {"novelty_rows": 0, "novelty_repaired": 0, "novelty_cutoffs_copied": 0, "novelty_searched_again": 0}
@@ -90,9 +127,10 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
         else:
             reference = np.concatenate([old_ids, earlier_new])
             _, cand_d, found = keep_allowed(*old_to_new, earlier_new, k)
-            merged = np.sort(np.concatenate([stored, cand_d], axis=1), axis=1)[:, :k]  # NaN sorts last
-            valid_old = (found >= k) | np.isnan(last_new) | (merged[:, -1] <= last_new)
-            merged = _complete(engine, images, old_ids, reference, k, (None, merged), valid_old)
+            changed, merged, merged_kth = _merge_stored(url, model_id, old_ids, stored_found, stored_kth, cand_d, k)
+            # a list is complete unless a new image beyond the old image's nearest new ones could still enter it
+            redo = np.flatnonzero(~((found >= k) | np.isnan(last_new) | (merged_kth <= last_new)))
+            changed, merged = _with_searched(engine, images, old_ids, reference, k, (changed, merged), redo)
             wide_i, wide_d = (a[queries] for a in cross.new_to_all)
             new_lists = keep_allowed(wide_i, wide_d, reference, k)
             q = new_ids[queries]
@@ -100,15 +138,13 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
             # only the old rows a new image entered are written: the others equal the newest cutoff's rows, which
             # stay (a cutoff already scored) or are copied in the database (a new one). A list changed here is
             # changed at every later cutoff too, so the copy never carries a row written earlier in this loop.
-            changed = (np.nan_to_num(merged, nan=-1.0) != np.nan_to_num(stored, nan=-1.0)).any(axis=1)
             if cutoff not in per_cutoff:
                 copy_novelty_cutoff(url, model_id, newest, cutoff)
                 counts["novelty_cutoffs_copied"] += 1
-            rows = [(old_ids[changed], merged[changed]),
-                    (q, _complete(engine, images, q, reference, k, new_lists[:2], valid_new))]
-            counts["novelty_searched_again"] += int((~valid_old).sum() + (~valid_new).sum())
+            rows = [(old_ids[changed], merged), (q, _complete(engine, images, q, reference, k, new_lists[:2], valid_new))]
+            counts["novelty_searched_again"] += int(len(redo) + (~valid_new).sum())
             if keep:
-                counts["novelty_repaired"] = int(changed.sum())
+                counts["novelty_repaired"] = len(changed)
         with db.connect(url) as conn:
             for query_ids, dists in rows:
                 counts["novelty_rows"] += write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists,

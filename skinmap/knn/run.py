@@ -8,10 +8,11 @@ import numpy as np
 
 from skinmap import db
 from skinmap.knn.check import sampled_quality
-from skinmap.knn.cross import CrossLists, cross_search
+from skinmap.knn.cross import CrossLists, cross_search, is_member
 from skinmap.knn.edges import build_edges, existing_edges
 from skinmap.knn.frechet import build_frechet
 from skinmap.knn.novelty import build_novelty
+from skinmap.knn.store import read_kth
 from skinmap.knn.vectors import model_ids, model_images
 
 ENGINES = ("sql", "exact", "ivf")
@@ -48,25 +49,36 @@ class KnnSummary:
         return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}{checks}"
 
 
-def _stored_bounds(url: str, model_id: int, existing: dict, k: int, novelty_k: int) -> dict[int, float]:
-    """Old image -> the largest distance its stored lists hold: its k-th edge and its novelty_k-th distance at
-    the newest cutoff. An image whose lists are short or missing gets none (it is searched)."""
+def _stored_bounds(url: str, model_id: int, existing: dict, k: int,
+                   novelty_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(old image ids ascending, the largest distance their stored lists hold: the k-th edge and the
+    novelty_k-th distance at the newest cutoff). Images whose lists are short or missing are left out."""
     full_edges = min(k, max(0, len(existing) - 1))
-    edge = {i: d for i, (n, d) in existing.items() if n >= full_edges and d is not None}
+    edge_ids = np.fromiter(existing.keys(), dtype=np.int64, count=len(existing))
+    edge_n = np.fromiter((n for n, _ in existing.values()), dtype=np.int64, count=len(existing))
+    edge_d = np.fromiter((np.nan if d is None else d for _, d in existing.values()), dtype=np.float64,
+                         count=len(existing))
     with db.connect(url) as conn:
-        novelty = dict(conn.execute(
-            "select image_id, kth_distance from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
-            "and k = %s and n_neighbours = k and cutoff_year = (select max(cutoff_year) from atlas.knn_novelty "
-            "where model_id = %s and scope = 'earlier_years')", (model_id, novelty_k, model_id)).fetchall())
-    return {i: max(d, novelty[i]) for i, d in edge.items() if i in novelty}
+        newest = conn.execute("select max(cutoff_year) from atlas.knn_novelty where model_id = %s "
+                              "and scope = 'earlier_years' and k = %s", (model_id, novelty_k)).fetchone()[0]
+        if newest is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, found, kth = read_kth(conn, model_id, newest)
+    full = (edge_n >= full_edges) & ~np.isnan(edge_d)
+    edge_ids, edge_d = edge_ids[full], edge_d[full]
+    order = np.argsort(edge_ids)
+    edge_ids, edge_d = edge_ids[order], edge_d[order]
+    novelty_full = found == novelty_k
+    both, at_edge, at_novelty = np.intersect1d(edge_ids, ids[novelty_full], assume_unique=True, return_indices=True)
+    return both, np.maximum(edge_d[at_edge], kth[novelty_full][at_novelty])
 
 
 def _cross_of_new_images(url: str, knn, images, existing: dict, k: int, novelty_k: int) -> CrossLists | None:
     """The cross lists of the images without edges yet, when some images have them (an update)."""
-    is_new = np.array([int(i) not in existing for i in images.image_ids], dtype=bool)
+    is_new = ~is_member(images.image_ids, np.fromiter(existing.keys(), dtype=np.int64, count=len(existing)))
     if not existing or not is_new.any() or is_new.all():
         return None
-    bounds = None if hasattr(knn, "cross") else _stored_bounds(url, images.model_id, existing, k, novelty_k)
+    bounds = _stored_bounds(url, images.model_id, existing, k, novelty_k)
     return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], max(k, novelty_k), bounds)
 
 

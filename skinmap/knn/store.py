@@ -64,18 +64,22 @@ def novelty_aggregates(dists: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 _SCOPE = b"earlier_years"
 
 
-def _novelty_rows(n: int, engine: str, keep_distances: bool) -> np.dtype:
+def _novelty_rows(n: int, engine: str) -> np.dtype:
     """One binary COPY row of knn_novelty for images with n neighbours (n = 0: NULL aggregates)."""
     fields = [("fields", ">i2"), ("l_model", ">i4"), ("model", ">i4"), ("l_scope", ">i4"), ("scope", f"S{len(_SCOPE)}"),
               ("l_cutoff", ">i4"), ("cutoff", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_k", ">i4"),
               ("k", ">i4"), ("l_n", ">i4"), ("n", ">i4")]
     for name in ("sum", "mean", "kth"):
         fields += [(f"l_{name}", ">i4")] + ([(name, ">f8")] if n else [])
-    fields += [("l_engine", ">i4"), ("engine", f"S{len(engine)}"), ("l_list", ">i4")]
-    if keep_distances:
-        fields += [("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4")]
-        if n:
-            fields += [("dim", ">i4"), ("lbound", ">i4"), ("values", [("l", ">i4"), ("v", ">f4")], (n,))]
+    return np.dtype(fields + [("l_engine", ">i4"), ("engine", f"S{len(engine)}")])
+
+
+def _list_rows(n: int) -> np.dtype:
+    """One binary COPY row of knn_novelty_list (model_id, image_id, distances real[n])."""
+    fields = [("fields", ">i2"), ("l_model", ">i4"), ("model", ">i4"), ("l_image", ">i4"), ("image", ">i8"),
+              ("l_list", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4")]
+    if n:
+        fields += [("dim", ">i4"), ("lbound", ">i4"), ("values", [("l", ">i4"), ("v", ">f4")], (n,))]
     return np.dtype(fields)
 
 
@@ -83,10 +87,11 @@ def write_novelty(conn, model_id: int, cutoff_year: int, k: int, engine: str, qu
                   dists: np.ndarray, *, keep_distances: bool = False, replace: bool = True) -> int:
     """Replace the novelty aggregates of these images at this cutoff; return the rows written.
 
-    `keep_distances` also stores each sorted list (the newest cutoff does, so
-    that a newer release can be merged in; see skinmap.knn.novelty_update).
-    Rows are packed by numpy into binary COPY, one fixed layout per number
-    of neighbours found, so millions of rows need no Python object each.
+    `keep_distances` also replaces each image's sorted list in
+    atlas.knn_novelty_list (the newest cutoff's, so that a newer release can
+    be merged in; see skinmap.knn.novelty_update). Rows are packed by numpy
+    into binary COPY, one fixed layout per number of neighbours found, so
+    millions of rows need no Python object each.
     """
     query_ids = np.asarray(query_ids, dtype=np.int64)
     if replace and len(query_ids):
@@ -96,51 +101,73 @@ def write_novelty(conn, model_id: int, cutoff_year: int, k: int, engine: str, qu
             (model_id, cutoff_year, query_ids.tolist()),
         )
     found, total, mean, kth = novelty_aggregates(dists)
-    ordered = np.sort(dists, axis=1)  # NaN last
     chunks = []
     for n in np.unique(found):
         at = np.flatnonzero(found == n)
-        rows = np.zeros(len(at), dtype=_novelty_rows(int(n), engine, keep_distances))
-        rows["fields"] = 11
+        rows = np.zeros(len(at), dtype=_novelty_rows(int(n), engine))
+        rows["fields"] = 10
         lengths = {"l_model": 4, "l_scope": len(_SCOPE), "l_cutoff": 2, "l_image": 8, "l_k": 4, "l_n": 4,
                    "l_sum": 8 if n else -1, "l_mean": 8 if n else -1, "l_kth": 8 if n else -1,
-                   "l_engine": len(engine), "l_list": (20 + 8 * int(n) if n else 12) if keep_distances else -1}
+                   "l_engine": len(engine)}
         for field, size in lengths.items():
             rows[field] = size
         rows["model"], rows["scope"], rows["cutoff"], rows["k"], rows["n"] = model_id, _SCOPE, cutoff_year, k, n
         rows["image"], rows["engine"] = query_ids[at], engine.encode()
         if n:
             rows["sum"], rows["mean"], rows["kth"] = total[at], mean[at], kth[at]
-        if keep_distances:
-            rows["oid"] = 700  # float4
-            if n:
-                rows["ndim"], rows["dim"], rows["lbound"] = 1, n, 1
-                rows["values"]["l"] = 4
-                rows["values"]["v"] = ordered[at, :n]
         chunks.append(rows.tobytes())
     with conn.cursor().copy(
         "copy atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
-        "novelty, kth_distance, engine, distances) from stdin (format binary)"
+        "novelty, kth_distance, engine) from stdin (format binary)"
     ) as copy:
         copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
+    if keep_distances:
+        write_distance_lists(conn, model_id, query_ids, dists, found, replace=replace)
     return len(query_ids)
 
 
-def read_distance_lists(conn, model_id: int, cutoff_year: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The stored sorted lists at one cutoff: (image ids ascending, distances (n, k), NaN-padded).
+def write_distance_lists(conn, model_id: int, query_ids: np.ndarray, dists: np.ndarray, found: np.ndarray, *,
+                         replace: bool = True) -> None:
+    """Replace these images' sorted lists in atlas.knn_novelty_list (NaN places left out)."""
+    if replace and len(query_ids):
+        conn.execute("delete from atlas.knn_novelty_list where model_id = %s and image_id = any(%s)",
+                     (model_id, query_ids.tolist()))
+    ordered = np.sort(dists, axis=1)  # NaN last
+    chunks = []
+    for n in np.unique(found):
+        at = np.flatnonzero(found == n)
+        rows = np.zeros(len(at), dtype=_list_rows(int(n)))
+        rows["fields"], rows["l_model"], rows["l_image"], rows["l_list"] = 3, 4, 8, 20 + 8 * int(n) if n else 12
+        rows["model"], rows["image"], rows["oid"] = model_id, query_ids[at], 700  # float4
+        if n:
+            rows["ndim"], rows["dim"], rows["lbound"] = 1, n, 1
+            rows["values"]["l"] = 4
+            rows["values"]["v"] = ordered[at, :n]
+        chunks.append(rows.tobytes())
+    with conn.cursor().copy(
+        "copy atlas.knn_novelty_list (model_id, image_id, distances) from stdin (format binary)"
+    ) as copy:
+        copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
+
+
+def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Stored sorted lists (all, or these images'): (image ids ascending, distances (n, k), NaN-padded).
 
     Lists of k places (all but the smallest atlases) come as one binary COPY parsed by numpy.
     """
-    where = "model_id = %s and scope = 'earlier_years' and cutoff_year = %s and distances is not null"
+    where, params = "model_id = %s", [model_id]
+    if image_ids is not None:
+        where, params = where + " and image_id = any(%s)", params + [np.asarray(image_ids, dtype=np.int64).tolist()]
     layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_list", ">i4"), ("ndim", ">i4"),
                        ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
                        ("values", [("l", ">i4"), ("v", ">f4")], (k,))])
-    buffer = copy_out(conn, f"copy (select image_id, distances from atlas.knn_novelty where {where} and "
-                                     "cardinality(distances) = %s) to stdout (format binary)", (model_id, cutoff_year, k))
+    buffer = copy_out(conn, f"copy (select image_id, distances from atlas.knn_novelty_list where {where} and "
+                                     "cardinality(distances) = %s) to stdout (format binary)", (*params, k))
     full = np.frombuffer(memoryview(buffer)[19:len(buffer) - 2], dtype=layout)
     rest = conn.execute(
-        f"select image_id, distances from atlas.knn_novelty where {where} and cardinality(distances) <> %s",
-        (model_id, cutoff_year, k),
+        f"select image_id, distances from atlas.knn_novelty_list where {where} and cardinality(distances) <> %s",
+        (*params, k),
     ).fetchall()
     ids = np.concatenate([full["image"].astype(np.int64), np.array([r[0] for r in rest], dtype=np.int64)])
     dists = np.full((len(ids), k), np.nan)
@@ -151,16 +178,23 @@ def read_distance_lists(conn, model_id: int, cutoff_year: int, k: int) -> tuple[
     return ids[order], dists[order]
 
 
+def read_kth(conn, model_id: int, cutoff_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every row at one cutoff: (image ids ascending, neighbours found, k-th distance (NaN: none)), by binary COPY."""
+    layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_n", ">i4"), ("n", ">i4"),
+                       ("l_kth", ">i4"), ("kth", ">f8")])
+    buffer = copy_out(conn, "copy (select image_id, n_neighbours, coalesce(kth_distance, 'NaN') from atlas.knn_novelty "
+                            "where model_id = %s and scope = 'earlier_years' and cutoff_year = %s order by image_id) "
+                            "to stdout (format binary)", (model_id, cutoff_year))
+    rows = np.frombuffer(memoryview(buffer)[19:len(buffer) - 2], dtype=layout)
+    return rows["image"].astype(np.int64), rows["n"].astype(np.int64), rows["kth"].astype(np.float64)
+
+
 def forget_old_cutoffs(url: str, model_id: int, cutoffs: list[int]) -> None:
-    """Drop cutoffs that are no longer a release year (an old 'next year'); lists stay at the newest only."""
+    """Drop cutoffs that are no longer a release year (an old 'next year')."""
     with db.connect(url) as conn:
         conn.execute(
             "delete from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
             "and not (cutoff_year = any(%s))", (model_id, cutoffs),
-        )
-        conn.execute(
-            "update atlas.knn_novelty set distances = null where model_id = %s and scope = 'earlier_years' "
-            "and cutoff_year <> %s and distances is not null", (model_id, cutoffs[-1]),
         )
         conn.commit()
 
@@ -170,8 +204,8 @@ def copy_novelty_cutoff(url: str, model_id: int, donor: int, cutoff: int) -> Non
     with db.connect(url) as conn:
         conn.execute(
             "insert into atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
-            "novelty, kth_distance, engine, distances) select model_id, scope, %s, image_id, k, n_neighbours, "
-            "sum_distance, novelty, kth_distance, engine, distances from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
+            "novelty, kth_distance, engine) select model_id, scope, %s, image_id, k, n_neighbours, sum_distance, "
+            "novelty, kth_distance, engine from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
             "and cutoff_year = %s", (cutoff, model_id, donor),
         )
         conn.commit()
