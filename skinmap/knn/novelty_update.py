@@ -120,13 +120,13 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
             rows = [(q, search_allowed(engine, model_id, images.image_ids, q, reference, k)[1])]
             counts["novelty_searched_again"] += len(q)
         elif len(earlier_new) == 0:  # the reference is still every old image
-            if cutoff not in per_cutoff:
-                copy_novelty_cutoff(url, model_id, newest, cutoff)
-                counts["novelty_cutoffs_copied"] += 1
             rows = [(new_ids[queries], cross.new_to_old[1][queries][:, :k])]
         else:
             reference = np.concatenate([old_ids, earlier_new])
-            _, cand_d, found = keep_allowed(*old_to_new, earlier_new, k)
+            if len(earlier_new) == len(new_ids):  # every new image is in the reference: nothing to filter
+                cand_d, found = old_to_new[1], (old_to_new[0] >= 0).sum(axis=1)
+            else:
+                _, cand_d, found = keep_allowed(*old_to_new, earlier_new, k)
             changed, merged, merged_kth = _merge_stored(url, model_id, old_ids, stored_found, stored_kth, cand_d, k)
             # a list is complete unless a new image beyond the old image's nearest new ones could still enter it
             redo = np.flatnonzero(~((found >= k) | np.isnan(last_new) | (merged_kth <= last_new)))
@@ -136,11 +136,7 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
             q = new_ids[queries]
             valid_new = (new_lists[2] >= np.minimum(k, len(reference) - np.isin(q, reference))) | np.isnan(wide_d[:, -1])
             # only the old rows a new image entered are written: the others equal the newest cutoff's rows, which
-            # stay (a cutoff already scored) or are copied in the database (a new one). A list changed here is
-            # changed at every later cutoff too, so the copy never carries a row written earlier in this loop.
-            if cutoff not in per_cutoff:
-                copy_novelty_cutoff(url, model_id, newest, cutoff)
-                counts["novelty_cutoffs_copied"] += 1
+            # stay (a cutoff already scored) or are copied in the database (a new one) after these are written.
             rows = [(old_ids[changed], merged), (q, _complete(engine, images, q, reference, k, new_lists[:2], valid_new))]
             counts["novelty_searched_again"] += int(len(redo) + (~valid_new).sum())
             if keep:
@@ -148,7 +144,10 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
         with db.connect(url) as conn:
             for query_ids, dists in rows:
                 counts["novelty_rows"] += write_novelty(conn, model_id, cutoff, k, engine.name, query_ids, dists,
-                                                        keep_distances=keep)
+                                                        keep_distances=keep, replace=cutoff in per_cutoff)
             conn.commit()
+        if cutoff not in per_cutoff:
+            copy_novelty_cutoff(url, model_id, newest, cutoff)
+            counts["novelty_cutoffs_copied"] += 1
     forget_old_cutoffs(url, model_id, cutoffs)
     return counts

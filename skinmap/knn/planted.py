@@ -32,8 +32,12 @@ class PlantedAtlas:
     duplicate_clusters: list[list[int]] = field(default_factory=list)
 
 
-def clustered_vectors(n: int, dim: int, n_clusters: int, spread: float, rng: np.random.Generator) -> np.ndarray:
-    centres = rng.standard_normal((n_clusters, dim)).astype(np.float32)
+def clustered_vectors(n: int, dim: int, n_clusters: int, spread: float, rng: np.random.Generator,
+                      like_seed: int | None = None) -> np.ndarray:
+    """n unit vectors around n_clusters random centres. `like_seed`: around the centres that a call with
+    rng = default_rng(like_seed) drew (new images of the same clusters), the points still drawn from rng."""
+    centres_rng = rng if like_seed is None else np.random.default_rng(like_seed)
+    centres = centres_rng.standard_normal((n_clusters, dim)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     labels = rng.integers(0, n_clusters, n)
     x = centres[labels] + spread * rng.standard_normal((n, dim)).astype(np.float32) / np.sqrt(dim)

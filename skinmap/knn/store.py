@@ -121,8 +121,8 @@ def write_novelty(conn, model_id: int, cutoff_year: int, k: int, engine: str, qu
         "novelty, kth_distance, engine) from stdin (format binary)"
     ) as copy:
         copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
-    if keep_distances:
-        write_distance_lists(conn, model_id, query_ids, dists, found, replace=replace)
+    if keep_distances:  # a list belongs to the image, not to a cutoff: an image's earlier list is replaced
+        write_distance_lists(conn, model_id, query_ids, dists, found)
     return len(query_ids)
 
 
@@ -200,12 +200,15 @@ def forget_old_cutoffs(url: str, model_id: int, cutoffs: list[int]) -> None:
 
 
 def copy_novelty_cutoff(url: str, model_id: int, donor: int, cutoff: int) -> None:
-    """Rows of a cutoff whose query and reference images equal the donor's: copied, not searched."""
+    """Rows of a cutoff whose query and reference images equal the donor's: copied, not searched. Images that
+    already have a row at the cutoff (written first, because a new image entered their lists) keep it."""
     with db.connect(url) as conn:
         conn.execute(
             "insert into atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
-            "novelty, kth_distance, engine) select model_id, scope, %s, image_id, k, n_neighbours, sum_distance, "
-            "novelty, kth_distance, engine from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
-            "and cutoff_year = %s", (cutoff, model_id, donor),
+            "novelty, kth_distance, engine) select d.model_id, d.scope, %s, d.image_id, d.k, d.n_neighbours, "
+            "d.sum_distance, d.novelty, d.kth_distance, d.engine from atlas.knn_novelty as d "
+            "where d.model_id = %s and d.scope = 'earlier_years' and d.cutoff_year = %s and not exists ("
+            "select from atlas.knn_novelty as w where w.model_id = d.model_id and w.scope = d.scope "
+            "and w.cutoff_year = %s and w.image_id = d.image_id)", (cutoff, model_id, donor, cutoff),
         )
         conn.commit()
