@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
-from skinmap.knn.vectors import copy_out
+from skinmap.knn.vectors import copy_records
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, no header extension
 _BINARY_TRAILER = b"\xff\xff"
@@ -162,9 +162,8 @@ def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray | Non
     layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_list", ">i4"), ("ndim", ">i4"),
                        ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
                        ("values", [("l", ">i4"), ("v", ">f4")], (k,))])
-    buffer = copy_out(conn, f"copy (select image_id, distances from atlas.knn_novelty_list where {where} and "
-                                     "cardinality(distances) = %s) to stdout (format binary)", (*params, k))
-    full = np.frombuffer(memoryview(buffer)[19:len(buffer) - 2], dtype=layout)
+    full = copy_records(conn, f"copy (select image_id, distances from atlas.knn_novelty_list where {where} and "
+                              "cardinality(distances) = %s) to stdout (format binary)", (*params, k), layout)
     rest = conn.execute(
         f"select image_id, distances from atlas.knn_novelty_list where {where} and cardinality(distances) <> %s",
         (*params, k),
@@ -182,10 +181,9 @@ def read_kth(conn, model_id: int, cutoff_year: int) -> tuple[np.ndarray, np.ndar
     """Every row at one cutoff: (image ids ascending, neighbours found, k-th distance (NaN: none)), by binary COPY."""
     layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_n", ">i4"), ("n", ">i4"),
                        ("l_kth", ">i4"), ("kth", ">f8")])
-    buffer = copy_out(conn, "copy (select image_id, n_neighbours, coalesce(kth_distance, 'NaN') from atlas.knn_novelty "
-                            "where model_id = %s and scope = 'earlier_years' and cutoff_year = %s order by image_id) "
-                            "to stdout (format binary)", (model_id, cutoff_year))
-    rows = np.frombuffer(memoryview(buffer)[19:len(buffer) - 2], dtype=layout)
+    rows = copy_records(conn, "copy (select image_id, n_neighbours, coalesce(kth_distance, 'NaN') from "
+                              "atlas.knn_novelty where model_id = %s and scope = 'earlier_years' and cutoff_year = %s "
+                              "order by image_id) to stdout (format binary)", (model_id, cutoff_year), layout)
     return rows["image"].astype(np.int64), rows["n"].astype(np.int64), rows["kth"].astype(np.float64)
 
 

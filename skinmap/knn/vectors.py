@@ -81,6 +81,12 @@ def copy_out(conn, statement: str, params: tuple) -> bytes:
     return b"".join(chunks)
 
 
+def copy_records(conn, statement: str, params: tuple, layout: np.dtype) -> np.ndarray:
+    """A binary COPY ... TO STDOUT whose rows all have one fixed size, parsed by numpy as records."""
+    buffer = copy_out(conn, statement, params)
+    return np.frombuffer(memoryview(buffer)[_COPY_HEADER:len(buffer) - 2], dtype=layout)
+
+
 def _copy_rows(dim: int) -> np.dtype:
     """One binary COPY row of (image_id bigint, vec vector(dim)): fixed size, so numpy reads them all at once."""
     return np.dtype([("fields", ">i2"), ("id_len", ">i4"), ("image_id", ">i8"), ("vec_len", ">i4"),
@@ -112,10 +118,9 @@ def load_vectors(url: str, model_id: int, image_ids: np.ndarray, parts: int | No
 
     def read(low: int, high: int) -> None:
         with db.connect(url) as conn:
-            buffer = copy_out(conn, "copy (select image_id, coalesce(vec, vec_half::vector) from atlas.embedding "
-                                    "where model_id = %s and image_id >= %s and image_id < %s) to stdout (format binary)",
-                              (model_id, low, high))
-        rows = np.frombuffer(memoryview(buffer)[_COPY_HEADER:len(buffer) - 2], dtype=_copy_rows(dim))
+            rows = copy_records(conn, "copy (select image_id, coalesce(vec, vec_half::vector) from atlas.embedding "
+                                      "where model_id = %s and image_id >= %s and image_id < %s) to stdout (format binary)",
+                                (model_id, low, high), _copy_rows(dim))
         if len(rows) and not (np.all(rows["vec_len"] == 4 + 4 * dim) and np.all(rows["fields"] == 2)):
             raise ValueError(f"model {model_id}: vectors of another dimension than {dim} in atlas.embedding")
         pos = np.minimum(np.searchsorted(wanted, rows["image_id"]), len(wanted) - 1)
