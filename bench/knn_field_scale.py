@@ -33,7 +33,7 @@ from skinmap.dbt_runner import build
 from skinmap.knn import planted
 from skinmap.knn.edges import build_edges
 from skinmap.knn.run import compute_neighbours, make_engine
-from skinmap.knn.sql_engine import graph_m, hnsw_build_memory
+from skinmap.knn.sql_engine import ensure_index, graph_m
 from skinmap.knn.vectors import model_images
 
 TAU = 0.10  # dbt default near_duplicate_max_distance
@@ -214,10 +214,7 @@ def main() -> None:
 
     def hnsw():
         with db.connect(url, autocommit=True) as conn:
-            conn.execute(f"set maintenance_work_mem = '{hnsw_build_memory(len(images.image_ids), images.dimension)}'")
-            conn.execute(f"set max_parallel_maintenance_workers = {max(0, (os.cpu_count() or 1) - 1)}")
-            index = conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,)).fetchone()[0]
-            print(f"  HNSW graph m {graph_m(conn, index)}", flush=True)
+            print(f"  HNSW graph m {graph_m(conn, ensure_index(conn, model_id))}", flush=True)
             conn.execute("analyze atlas.embedding")
     images = model_images(url, model_id)
     if "sql" in engines + dup_engines + recall_engines:

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
+from skinmap.knn.sql_engine import ensure_index
+
 MATCH_COLUMNS = {
     "source-key": "i.source_key",
     "file-name": "regexp_replace(i.file_path, '^.*/', '')",
@@ -118,7 +120,7 @@ def import_vectors(conn: psycopg.Connection, path: Path, *, model_name: str, key
             "on conflict on constraint pk_embedding do nothing",
             (model_id,),
         ).rowcount
-    conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,))
+    ensure_index(conn, model_id)
     conn.commit()
     return ImportSummary(model_name, len(keys), inserted, matched - inserted, len(set(keys)) - n_keys_matched,
                          dimension)

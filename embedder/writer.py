@@ -192,7 +192,9 @@ def quarantine(conn: psycopg.Connection, failures: Sequence[tuple[int, str]]) ->
 
 def finish(conn: psycopg.Connection, model_id: int) -> None:
     """Build the model's HNSW index after loading (not during), then refresh planner statistics."""
-    conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,))
+    from skinmap.knn.sql_engine import ensure_index
+
+    ensure_index(conn, model_id)
     conn.commit()
     conn.execute("analyze atlas.embedding")
     conn.commit()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from skinmap import db
+from skinmap.knn.sql_engine import ensure_index
 from skinmap.knn.vectors import as_array
 
 MODALITIES = ("dermoscopic", "clinical")
@@ -110,7 +111,7 @@ def add_dataset(url: str, slug: str, release_year: int, vectors: np.ndarray, *, 
                 copy.write_row((int(image_id), signatures[i], signatures[i][::-1].copy()))
         conn.commit()
         if index:
-            conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,))
+            ensure_index(conn, model_id)
             conn.execute("analyze atlas.embedding")
             conn.commit()
     return dataset_id, image_ids

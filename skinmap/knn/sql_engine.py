@@ -47,6 +47,20 @@ def search_breadth(k: int, graph_m: int, ef_search: int | None = None) -> int:
     return min(1000, max(int(wanted), k))
 
 
+def ensure_index(conn, model_id: int, workers: int | None = None) -> str | None:
+    """atlas.ensure_embedding_index_v3 with the build's memory sized to the model (hnsw_build_memory) and
+    parallel build workers, both for this call's transaction only: with the server's default 64 MB a 1.1M graph
+    spills to disk and builds far slower. Returns the index name (None: the model is searched exactly)."""
+    n, dim = conn.execute(
+        "select (select count(*) from atlas.embedding where model_id = %s), dimension "
+        "from atlas.embedding_model where model_id = %s", (model_id, model_id)).fetchone()
+    with conn.transaction():
+        conn.execute("select set_config('maintenance_work_mem', %s, true)", (hnsw_build_memory(n, dim),))
+        conn.execute("select set_config('max_parallel_maintenance_workers', %s, true)",
+                     (str(max(0, (workers or os.cpu_count() or 1) - 1)),))
+        return conn.execute("select atlas.ensure_embedding_index_v3(%s)", (model_id,)).fetchone()[0]
+
+
 def graph_m(conn, index: str | None) -> int:
     """The m an HNSW index in schema atlas was built with (16, pgvector's default, when not given)."""
     row = conn.execute(
@@ -132,12 +146,11 @@ class SqlReference:
 
         started = time.monotonic()
         with db.connect(self.engine.url, autocommit=True) as conn:
-            conn.execute(f"set maintenance_work_mem = '{hnsw_build_memory(self.n_members, self.dim)}'")
-            conn.execute(f"set max_parallel_maintenance_workers = {max(0, self.engine.workers - 1)}")
             if self.is_whole_model:
-                index = conn.execute("select atlas.ensure_embedding_index_v3(%s)", (self.model_id,)).fetchone()[0]
-                self.graph_m = graph_m(conn, index)
+                self.graph_m = graph_m(conn, ensure_index(conn, self.model_id, self.engine.workers))
             else:
+                conn.execute(f"set maintenance_work_mem = '{hnsw_build_memory(self.n_members, self.dim)}'")
+                conn.execute(f"set max_parallel_maintenance_workers = {max(0, self.engine.workers - 1)}")
                 conn.execute(f"create index on {self.table} using hnsw (vec vector_cosine_ops)")
             conn.execute(f"analyze {self.table}")
         self.has_index = True
