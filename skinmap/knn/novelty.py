@@ -56,16 +56,17 @@ def _score(url, engine, reference, model_id: int, cutoff: int, query_ids: np.nda
 
 
 def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool = False,
-                  cross: CrossLists | None = None) -> dict[str, int]:
+                  cross: CrossLists | None = None, newest=None) -> dict[str, int]:
     """Fill atlas.knn_novelty for one model; return counts of what was (re)computed.
 
     A dataset of a newer release year is merged in (skinmap.knn.novelty_update);
-    other changes re-score the images whose lists they can change.
+    other changes re-score the images whose lists they can change. `newest`:
+    the newest cutoff's stored rows if already read (store.read_newest_kth).
     """
     model_id = images.model_id
     cutoffs = cutoff_years(url, images)
     if not full:
-        merged = merge_newer_release(url, engine, images, k, cutoffs, cross)
+        merged = merge_newer_release(url, engine, images, k, cutoffs, cross, newest)
         if merged is not None:
             return merged
     stored, stored_k = ({}, set()) if full else _stored(url, model_id)

@@ -23,8 +23,9 @@ from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, read_dist
 from skinmap.knn.vectors import ModelImages
 
 
-def _stored_state(url: str, model_id: int):
-    """cutoff -> rows; the k values; lists stored; the newest cutoff's (image ids, neighbours found, k-th)."""
+def _stored_state(url: str, model_id: int, newest=None):
+    """cutoff -> rows; the k values; lists stored; the newest cutoff's (image ids, neighbours found, k-th),
+    taken from `newest` (store.read_newest_kth) when that was read at the newest cutoff."""
     with db.connect(url) as conn:
         rows = conn.execute(
             "select cutoff_year, count(*), min(k), max(k) from atlas.knn_novelty "
@@ -33,8 +34,11 @@ def _stored_state(url: str, model_id: int):
         ks = {k for _, _, low, high in rows for k in (low, high)}
         n_lists = conn.execute("select count(*) from atlas.knn_novelty_list where model_id = %s",
                                (model_id,)).fetchone()[0]
-        newest = read_kth(conn, model_id, max(per_cutoff)) if per_cutoff else (np.zeros(0, dtype=np.int64),) * 3
-    return per_cutoff, ks, n_lists, newest
+        if not per_cutoff:
+            return per_cutoff, ks, n_lists, (np.zeros(0, dtype=np.int64),) * 3
+        if newest is None or newest[0] != max(per_cutoff):
+            newest = (max(per_cutoff), *read_kth(conn, model_id, max(per_cutoff)))
+    return per_cutoff, ks, n_lists, newest[1:]
 
 
 def _merge_stored(url: str, model_id: int, old_ids: np.ndarray, found: np.ndarray, kth: np.ndarray,
@@ -82,12 +86,13 @@ def _with_searched(engine, images: ModelImages, old_ids: np.ndarray, reference: 
 
 
 def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: list[int],
-                        cross: CrossLists | None) -> dict[str, int] | None:
-    """Merge new images released after every scored image; None when the change is not of that kind."""
+                        cross: CrossLists | None, newest=None) -> dict[str, int] | None:
+    """Merge new images released after every scored image; None when the change is not of that kind.
+    `newest`: the newest cutoff's stored rows if already read (store.read_newest_kth)."""
     model_id = images.model_id
     if np.isnan(images.release_years).any():
         return None  # images without a year are outside every reference: the general path leaves them out
-    per_cutoff, ks, n_lists, (stored_ids, stored_found, stored_kth) = _stored_state(url, model_id)
+    per_cutoff, ks, n_lists, (stored_ids, stored_found, stored_kth) = _stored_state(url, model_id, newest)
     if not per_cutoff or ks != {k}:
         return None
     newest = max(per_cutoff)

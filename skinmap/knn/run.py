@@ -12,7 +12,7 @@ from skinmap.knn.cross import CrossLists, cross_search, is_member
 from skinmap.knn.edges import build_edges, existing_edges
 from skinmap.knn.frechet import build_frechet
 from skinmap.knn.novelty import build_novelty
-from skinmap.knn.store import read_kth
+from skinmap.knn.store import read_newest_kth
 from skinmap.knn.vectors import model_ids, model_images
 
 ENGINES = ("sql", "exact", "ivf")
@@ -49,21 +49,18 @@ class KnnSummary:
         return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}{checks}"
 
 
-def _stored_bounds(url: str, model_id: int, existing: dict, k: int,
-                   novelty_k: int) -> tuple[np.ndarray, np.ndarray]:
+def _stored_bounds(existing: dict, k: int, novelty_k: int, newest) -> tuple[np.ndarray, np.ndarray]:
     """(old image ids ascending, the largest distance their stored lists hold: the k-th edge and the
-    novelty_k-th distance at the newest cutoff). Images whose lists are short or missing are left out."""
+    novelty_k-th distance at the newest cutoff, `newest` as store.read_newest_kth gives it). Images whose
+    lists are short or missing are left out."""
+    if newest is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    _, ids, found, kth = newest
     full_edges = min(k, max(0, len(existing) - 1))
     edge_ids = np.fromiter(existing.keys(), dtype=np.int64, count=len(existing))
     edge_n = np.fromiter((n for n, _ in existing.values()), dtype=np.int64, count=len(existing))
     edge_d = np.fromiter((np.nan if d is None else d for _, d in existing.values()), dtype=np.float64,
                          count=len(existing))
-    with db.connect(url) as conn:
-        newest = conn.execute("select max(cutoff_year) from atlas.knn_novelty where model_id = %s "
-                              "and scope = 'earlier_years' and k = %s", (model_id, novelty_k)).fetchone()[0]
-        if newest is None:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        ids, found, kth = read_kth(conn, model_id, newest)
     full = (edge_n >= full_edges) & ~np.isnan(edge_d)
     edge_ids, edge_d = edge_ids[full], edge_d[full]
     order = np.argsort(edge_ids)
@@ -73,13 +70,18 @@ def _stored_bounds(url: str, model_id: int, existing: dict, k: int,
     return both, np.maximum(edge_d[at_edge], kth[novelty_full][at_novelty])
 
 
-def _cross_of_new_images(url: str, knn, images, existing: dict, k: int, novelty_k: int) -> CrossLists | None:
-    """The cross lists of the images without edges yet, when some images have them (an update)."""
+def _cross_of_new_images(url: str, knn, images, existing: dict, k: int,
+                         novelty_k: int) -> tuple[CrossLists | None, tuple | None]:
+    """(the cross lists of the images without edges yet, the newest novelty cutoff's stored rows) when some
+    images have edges (an update); else (None, None). Both steps after it read the newest rows: read once."""
     is_new = ~is_member(images.image_ids, np.fromiter(existing.keys(), dtype=np.int64, count=len(existing)))
     if not existing or not is_new.any() or is_new.all():
-        return None
-    bounds = _stored_bounds(url, images.model_id, existing, k, novelty_k)
-    return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], max(k, novelty_k), bounds)
+        return None, None
+    with db.connect(url) as conn:
+        newest = read_newest_kth(conn, images.model_id, novelty_k)
+    bounds = _stored_bounds(existing, k, novelty_k, newest)
+    cross = cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], max(k, novelty_k), bounds)
+    return cross, newest
 
 
 def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k: int = 100,
@@ -97,12 +99,13 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
         summary.models += 1
         started = time.monotonic()
         existing = None if full else existing_edges(url, model_id)
-        cross = None if full else _cross_of_new_images(url, knn, images, existing, k, novelty_k)
+        cross, newest = (None, None) if full else _cross_of_new_images(url, knn, images, existing, k, novelty_k)
         summary.seconds["cross"] = summary.seconds.get("cross", 0.0) + time.monotonic() - started
         if cross is not None and cross.old_searched >= 0:
             summary.counts["cross_old_searched"] = summary.counts.get("cross_old_searched", 0) + cross.old_searched
         steps = [("edges", lambda m, c=cross, e=existing: build_edges(url, knn, m, k, full=full, cross=c, existing=e)),
-                 ("novelty", lambda m, c=cross: build_novelty(url, knn, m, novelty_k, full=full, cross=c))]
+                 ("novelty", lambda m, c=cross, n=newest: build_novelty(url, knn, m, novelty_k, full=full, cross=c,
+                                                                      newest=n))]
         if frechet:
             steps.append(("frechet", lambda m: {"frechet_pairs": build_frechet(url, m)}))
         for step, fn in steps:

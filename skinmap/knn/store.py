@@ -177,6 +177,15 @@ def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray | Non
     return ids[order], dists[order]
 
 
+def read_newest_kth(conn, model_id: int, k: int | None = None):
+    """(newest cutoff, and its rows as read_kth gives them) of the model's novelty scored with k neighbours
+    (any k: None); None when nothing is scored."""
+    newest = conn.execute("select max(cutoff_year) from atlas.knn_novelty where model_id = %s "
+                          "and scope = 'earlier_years' and (%s::integer is null or k = %s)",
+                          (model_id, k, k)).fetchone()[0]
+    return None if newest is None else (newest, *read_kth(conn, model_id, newest))
+
+
 def read_kth(conn, model_id: int, cutoff_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every row at one cutoff: (image ids ascending, neighbours found, k-th distance (NaN: none)), by binary COPY."""
     layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_n", ">i4"), ("n", ">i4"),
