@@ -24,6 +24,11 @@ import numpy as np
 
 from skinmap.knn.reference import without_self
 
+# A candidate this close beyond a stored k-th distance still counts as entering the list (float32 distances
+# round differently in different passes). The rule that repairs an edge list and the rule that prunes an old
+# image's new neighbours by its bound must use the same tolerance, or a prune could drop an entering image.
+TIE_TOLERANCE = 1e-6
+
 
 @dataclass
 class CrossLists:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
-from skinmap.knn.cross import CrossLists, cross_search
+from skinmap.knn.cross import TIE_TOLERANCE, CrossLists, cross_search
 from skinmap.knn.reference import merge_rows, without_self
 from skinmap.knn.store import write_edges
 from skinmap.knn.vectors import ModelImages
@@ -86,7 +86,7 @@ def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = F
     cand_ids, cand_d = (a[:, :k] for a in cross.old_to_new)
     kth = np.array([existing[int(i)][1] for i in cross.old_ids], dtype=np.float64)
     n_stored = np.array([existing[int(i)][0] for i in cross.old_ids])
-    entered = (cand_d[:, 0] <= kth + 1e-6) | (n_stored < expected_k)
+    entered = (cand_d[:, 0] <= kth + TIE_TOLERANCE) | (n_stored < expected_k)
     repaired = cross.old_ids[entered]
     stored_ids, stored_d = stored_lists(url, images.model_id, repaired, k)
     merged_ids, merged_d = merge_rows(stored_ids, stored_d, cand_ids[entered], cand_d[entered], k)

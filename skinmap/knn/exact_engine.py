@@ -123,7 +123,7 @@ class ExactEngine:
         """
         import torch
 
-        from skinmap.knn.cross import CrossLists
+        from skinmap.knn.cross import TIE_TOLERANCE, CrossLists
 
         model_ids, matrix = self._vectors(model_id)
         dev = self.device
@@ -163,7 +163,7 @@ class ExactEngine:
         listed = -1
         if bounds is not None:  # old images whose nearest new image is beyond their bound: no list
             nearest = 1.0 - old_s[:, 0].double().clamp(-1.0, 1.0).cpu().numpy()
-            beyond = ~(nearest <= np.nan_to_num(np.asarray(bounds, dtype=np.float64), nan=np.inf) + 1e-6)
+            beyond = ~(nearest <= np.nan_to_num(np.asarray(bounds, dtype=np.float64), nan=np.inf) + TIE_TOLERANCE)
             old_s[torch.as_tensor(beyond, device=dev)] = -float("inf")
             listed = int((~beyond).sum())
 

@@ -200,7 +200,7 @@ class IvfEngine(ExactEngine):
         image, skinmap.knn.cross): an old image whose nearest new candidate lies beyond it gets no list."""
         import torch
 
-        from skinmap.knn.cross import CrossLists
+        from skinmap.knn.cross import TIE_TOLERANCE, CrossLists
 
         if self._is_small(model_id):
             return super().cross(model_id, all_ids, new_ids, old_ids, k, bounds)
@@ -209,16 +209,16 @@ class IvfEngine(ExactEngine):
         dev = self.device
         row_ids = torch.as_tensor(ids_all, device=dev)
         n_rows = matrix.shape[0]
+        group_rows = {name: torch.as_tensor(row_positions(ids_all, group), device=dev)
+                      for name, group in (("new", new_ids), ("old", old_ids))}
         position = {}
-        for name, group in (("new", new_ids), ("old", old_ids)):
-            pos = torch.full((n_rows,), -1, dtype=torch.long, device=dev)
-            group_rows = torch.as_tensor(row_positions(ids_all, group), device=dev)
-            pos[group_rows] = torch.arange(len(group), device=dev)
-            position[name] = pos
+        for name, rows in group_rows.items():
+            position[name] = torch.full((n_rows,), -1, dtype=torch.long, device=dev)
+            position[name][rows] = torch.arange(len(rows), device=dev)
         is_new = position["new"] >= 0
         bound_of_row = torch.full((n_rows,), float("inf"), dtype=torch.float64, device=dev)
         if bounds is not None:
-            bound_of_row[torch.as_tensor(row_positions(ids_all, old_ids), device=dev)] = torch.as_tensor(
+            bound_of_row[group_rows["old"]] = torch.as_tensor(
                 np.nan_to_num(np.asarray(bounds, dtype=np.float64), nan=np.inf), device=dev)
         shapes = {"all": (len(new_ids), 2 * k + 1), "old": (len(new_ids), k), "to_new": (len(old_ids), k)}
         out = {name: (np.full(shape, -1, dtype=np.int64), np.full(shape, np.nan)) for name, shape in shapes.items()}
@@ -253,7 +253,7 @@ class IvfEngine(ExactEngine):
                     continue
                 similarity = matrix[q_old] @ matrix[cand].T
                 nearest = 1.0 - similarity.max(dim=1).values.double()
-                within = nearest <= bound_of_row[q_old] + 1e-6
+                within = nearest <= bound_of_row[q_old] + TIE_TOLERANCE
                 listed += int(within.sum())
                 put("to_new", position["old"][q_old[within]].cpu().numpy(), similarity[within], cand, k)
         new_ids = np.asarray(new_ids)

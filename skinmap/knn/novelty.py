@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
-from skinmap.knn.cross import CrossLists
+from skinmap.knn.cross import TIE_TOLERANCE, CrossLists
 from skinmap.knn.novelty_update import merge_newer_release
 from skinmap.knn.reference import without_self
 from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, write_novelty
@@ -124,7 +124,7 @@ def build_novelty(url: str, engine, images: ModelImages, k: int, *, full: bool =
                 kth = np.array([rows.get(int(i), (0, np.nan))[1] for i in old_in_s])
                 found = np.array([rows.get(int(i), (0, np.nan))[0] for i in old_in_s])
                 expected = np.minimum(k, n_ref - (years[in_s & ~is_new] < cutoff))
-                entered = (found < expected) | (nearest_new[:, 0] <= np.nan_to_num(kth, nan=-1.0) + 1e-6)
+                entered = (found < expected) | (nearest_new[:, 0] <= np.nan_to_num(kth, nan=-1.0) + TIE_TOLERANCE)
                 repaired = old_in_s[entered]
             query_ids = np.concatenate([new_in_s, repaired])
             if len(query_ids):
