@@ -150,15 +150,13 @@ def write_distance_lists(conn, model_id: int, query_ids: np.ndarray, dists: np.n
         copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
 
 
-def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Stored sorted lists (all, or these images'): (image ids ascending, distances (n, k), NaN-padded).
+def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """These images' stored sorted lists: (image ids ascending, distances (n, k), NaN-padded).
 
     Lists of k places (all but the smallest atlases) come as one binary COPY parsed by numpy.
     """
-    where, params = "model_id = %s", [model_id]
-    if image_ids is not None:
-        where, params = where + " and image_id = any(%s)", params + [np.asarray(image_ids, dtype=np.int64).tolist()]
+    where = "model_id = %s and image_id = any(%s)"
+    params = [model_id, np.asarray(image_ids, dtype=np.int64).tolist()]
     layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_list", ">i4"), ("ndim", ">i4"),
                        ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
                        ("values", [("l", ">i4"), ("v", ">f4")], (k,))])
@@ -177,12 +175,11 @@ def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray | Non
     return ids[order], dists[order]
 
 
-def read_newest_kth(conn, model_id: int, k: int | None = None):
-    """(newest cutoff, and its rows as read_kth gives them) of the model's novelty scored with k neighbours
-    (any k: None); None when nothing is scored."""
+def read_newest_kth(conn, model_id: int, k: int):
+    """(newest cutoff, and its rows as read_kth gives them) of the model's novelty scored with k neighbours;
+    None when nothing is scored with k."""
     newest = conn.execute("select max(cutoff_year) from atlas.knn_novelty where model_id = %s "
-                          "and scope = 'earlier_years' and (%s::integer is null or k = %s)",
-                          (model_id, k, k)).fetchone()[0]
+                          "and scope = 'earlier_years' and k = %s", (model_id, k)).fetchone()[0]
     return None if newest is None else (newest, *read_kth(conn, model_id, newest))
 
 
