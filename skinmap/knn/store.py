@@ -10,6 +10,12 @@ _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, no h
 _BINARY_TRAILER = b"\xff\xff"
 
 
+def copy_in(conn, statement: str, *row_arrays: np.ndarray) -> None:
+    """Write numpy records laid out as binary COPY rows (header and trailer added) with one COPY ... FROM STDIN."""
+    with conn.cursor().copy(statement) as copy:
+        copy.write(_BINARY_HEADER + b"".join(rows.tobytes() for rows in row_arrays) + _BINARY_TRAILER)
+
+
 def _edge_rows(scope: str, engine: str) -> np.dtype:
     """One binary COPY row of knn_edge: fixed size per call (scope and engine are constant), built by numpy."""
     return np.dtype([("fields", ">i2"), ("l_model", ">i4"), ("model", ">i4"), ("l_scope", ">i4"),
@@ -43,11 +49,8 @@ def write_edges(conn, model_id: int, scope: str, engine: str, query_ids: np.ndar
     rows["image"] = np.broadcast_to(query_ids[:, None], ids.shape)[present]
     rows["rank"] = np.broadcast_to(np.arange(1, ids.shape[1] + 1), ids.shape)[present]
     rows["neighbour"], rows["dist"] = ids[present], dists[present]
-    with conn.cursor().copy(
-        "copy atlas.knn_edge (model_id, scope, image_id, neighbour_rank, neighbour_image_id, cosine_distance, engine) "
-        "from stdin (format binary)"
-    ) as copy:
-        copy.write(_BINARY_HEADER + rows.tobytes() + _BINARY_TRAILER)
+    copy_in(conn, "copy atlas.knn_edge (model_id, scope, image_id, neighbour_rank, neighbour_image_id, "
+                  "cosine_distance, engine) from stdin (format binary)", rows)
     return len(rows)
 
 
@@ -115,12 +118,9 @@ def write_novelty(conn, model_id: int, cutoff_year: int, k: int, engine: str, qu
         rows["image"], rows["engine"] = query_ids[at], engine.encode()
         if n:
             rows["sum"], rows["mean"], rows["kth"] = total[at], mean[at], kth[at]
-        chunks.append(rows.tobytes())
-    with conn.cursor().copy(
-        "copy atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
-        "novelty, kth_distance, engine) from stdin (format binary)"
-    ) as copy:
-        copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
+        chunks.append(rows)
+    copy_in(conn, "copy atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, sum_distance, "
+                  "novelty, kth_distance, engine) from stdin (format binary)", *chunks)
     if keep_distances:  # a list belongs to the image, not to a cutoff: an image's earlier list is replaced
         write_distance_lists(conn, model_id, query_ids, dists, found)
     return len(query_ids)
@@ -143,11 +143,8 @@ def write_distance_lists(conn, model_id: int, query_ids: np.ndarray, dists: np.n
             rows["ndim"], rows["dim"], rows["lbound"] = 1, n, 1
             rows["values"]["l"] = 4
             rows["values"]["v"] = ordered[at, :n]
-        chunks.append(rows.tobytes())
-    with conn.cursor().copy(
-        "copy atlas.knn_novelty_list (model_id, image_id, distances) from stdin (format binary)"
-    ) as copy:
-        copy.write(_BINARY_HEADER + b"".join(chunks) + _BINARY_TRAILER)
+        chunks.append(rows)
+    copy_in(conn, "copy atlas.knn_novelty_list (model_id, image_id, distances) from stdin (format binary)", *chunks)
 
 
 def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
