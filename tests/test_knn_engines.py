@@ -131,6 +131,9 @@ def test_ivf_engine_recall_and_update_against_exact(atlas_db):
             _plant(atlas_db, [(300, 2022)], seed=3, start=3)
             summary = compute_neighbours(atlas_db, **ivf)  # incremental: the cross lists, cell by cell
             assert summary.counts["edge_images"] == 300 and "novelty_searched_again" in summary.counts  # merged
+            with connect(atlas_db) as conn:  # in the cells of the full run, the new images placed in them
+                assert conn.execute("select l.trained_on, count(*) from atlas.knn_ivf_layout as l "
+                                    "join atlas.knn_ivf_cell using (model_id) group by 1").fetchall() == [(2000, 2300)]
         else:
             summary = compute_neighbours(atlas_db, **ivf, full=True)
         approximate, approximate_novelty = _edges(atlas_db), _novelty(atlas_db)
@@ -179,3 +182,57 @@ def test_sql_cutoffs_from_one_wide_search_equal_exact(atlas_db, width, exact_bel
     else:
         assert np.mean(same) >= 0.97, np.mean(same)
         assert all(np.nansum(got[key]) >= np.nansum(row) - 1e-5 for key, row in want.items())
+
+
+def test_ivf_cells_are_stored_reused_grown_and_trained_again(atlas_db):
+    """The ivf engine's cells outlive a run: an update places only its new images, each in the cell of its
+    nearest centroid, and keeps the old images' cells. New images near the atlas's clusters fit the stored
+    cells; a novel dataset gets cells of its own. A model grown by half, other settings or a full run train
+    them again."""
+    from skinmap.knn.ivf_engine import IvfEngine
+    from skinmap.knn.ivf_store import read_centroids, read_layout
+    from skinmap.knn.vectors import model_ids
+
+    def stored():
+        with connect(atlas_db) as conn:
+            return conn.execute("select l.trained_on, l.trained_at, l.cells, count(c.image_id) from "
+                                "atlas.knn_ivf_layout as l left join atlas.knn_ivf_cell as c using (model_id) "
+                                "group by 1, 2, 3").fetchall()
+
+    def add(n: int, year: int, seed: int, like_seed: int | None) -> None:
+        planted.add_dataset(atlas_db, f"d{year}", year, planted.clustered_vectors(
+            n, DIM, CLUSTERS, SPREAD, np.random.default_rng(seed), like_seed=like_seed), seed=seed)
+
+    add(400, 2018, 0, None)
+    model_id = model_ids(atlas_db)[0]
+    first = IvfEngine(atlas_db).cells(model_id)
+    (trained_on, trained_at, n_cells, placed), = stored()
+    assert (trained_on, n_cells, placed) == (400, 20, 400)  # sqrt(400) cells
+    add(100, 2019, 1, like_seed=0)  # the same clusters: every new image fits a stored cell
+    IvfEngine(atlas_db).cells(model_id)
+    assert stored() == [(400, trained_at, 20, 500)]
+    add(100, 2020, 2, like_seed=None)  # new clusters: cells of their own (100 images, 20 a cell: about 5)
+    engine = IvfEngine(atlas_db)
+    again = engine.cells(model_id)
+    (_, _, grown, placed), = stored()
+    assert 20 < grown <= 26 and placed == 600
+    assert np.array_equal(again.near[:400].numpy(), first.near.numpy())  # new image ids come after the old ones
+    with connect(atlas_db) as conn:
+        centroids = read_centroids(conn, model_id, read_layout(conn, model_id).cells, DIM)
+    new_rows = engine._vectors(model_id)[1][400:].numpy()
+    assert np.array_equal(again.cell_of_row[400:].numpy(), np.argmax(new_rows @ centroids.T, axis=1))
+    assert np.mean(again.cell_of_row[500:].numpy() >= 20) >= 0.9  # the novel ones mostly in the added cells
+
+    for engine, reason in [(IvfEngine(atlas_db, probes=4), "other settings"),
+                           (IvfEngine(atlas_db, reuse_cells=False), "a full run")]:
+        engine.cells(model_id)
+        (trained_on, later, n_cells, placed), = stored()
+        assert later > trained_at and (trained_on, n_cells, placed) == (600, 24, 600), reason  # round(sqrt(600))
+        trained_at = later
+    add(300, 2021, 0, like_seed=0)  # 900 = 1.5 x 600: reused
+    IvfEngine(atlas_db).cells(model_id)
+    assert stored() == [(600, trained_at, 24, 900)]
+    add(1, 2022, 3, like_seed=0)  # 901 > 1.5 x 600: trained again on every image
+    IvfEngine(atlas_db).cells(model_id)
+    assert stored()[0][::2] == (901, 30) and stored()[0][3] == 901
+

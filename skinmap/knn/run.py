@@ -92,6 +92,8 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
     `check` > 0: score that many sampled images exactly afterwards and report
     recall and novelty error (skinmap.knn.check), for approximate engines.
     """
+    if engine == "ivf":  # a full run trains the ivf cells afresh; an update places the new images in the stored ones
+        engine_options.setdefault("reuse_cells", not full)
     knn = make_engine(url, engine, **engine_options)
     summary = KnnSummary(engine)
     for model_id in model_ids(url, model_name):
