@@ -236,3 +236,31 @@ def test_ivf_cells_are_stored_reused_grown_and_trained_again(atlas_db):
     IvfEngine(atlas_db).cells(model_id)
     assert stored()[0][::2] == (901, 30) and stored()[0][3] == 901
 
+
+def test_deleted_images_take_their_knn_rows_and_dbt_finds_strays(atlas_db):
+    """Without per-row foreign keys (alembic i5_09) a deleted image's rows still go (statement trigger), and
+    a row of an image the model never embedded fails dbt's source tests."""
+    from skinmap.dbt_runner import DbtError, build
+
+    _plant(atlas_db, [(120, 2018), (80, 2019)])
+    compute_neighbours(atlas_db, engine="ivf", k=5, novelty_k=10, frechet=False, exact_below=50)
+    counts = ("select (select count(*) from atlas.knn_edge where image_id = any(%(gone)s) "
+              "or neighbour_image_id = any(%(gone)s)), "
+              "(select count(*) from atlas.knn_novelty where image_id = any(%(gone)s)), "
+              "(select count(*) from atlas.knn_novelty_list where image_id = any(%(gone)s)), "
+              "(select count(*) from atlas.knn_ivf_cell where image_id = any(%(gone)s))")
+    with connect(atlas_db) as conn:
+        gone = [r[0] for r in conn.execute("select image_id from atlas.image order by image_id limit 3")]
+        before = conn.execute(counts, {"gone": gone}).fetchone()
+        conn.execute("delete from atlas.image where image_id = any(%s)", (gone,))
+        after = conn.execute(counts, {"gone": gone}).fetchone()
+        conn.commit()
+    assert min(before) > 0 and after == (0, 0, 0, 0), (before, after)
+    build(atlas_db, select="source:atlas_knn", command="test", quiet=True)  # raises DbtError on a failed test
+    with connect(atlas_db) as conn:  # a row of an image without this model's vector
+        conn.execute("insert into atlas.knn_novelty (model_id, scope, cutoff_year, image_id, k, n_neighbours, "
+                     "engine) select model_id, 'earlier_years', 2019, %s, 10, 0, 'ivf' from atlas.embedding_model",
+                     (gone[0],))
+        conn.commit()
+    with pytest.raises(DbtError, match="rows_have_parent"):
+        build(atlas_db, select="source:atlas_knn", command="test", quiet=True)
