@@ -9,7 +9,7 @@ import numpy as np
 from skinmap import db
 from skinmap.knn.check import sampled_quality
 from skinmap.knn.cross import CrossLists, cross_search, is_member
-from skinmap.knn.edges import build_edges, existing_edges
+from skinmap.knn.edges import StoredEdges, build_edges, existing_edges
 from skinmap.knn.frechet import build_frechet
 from skinmap.knn.novelty import build_novelty
 from skinmap.knn.store import read_newest_kth
@@ -49,33 +49,26 @@ class KnnSummary:
         return f"kNN ({self.engine} engine, {self.models} model(s)): {counts}; {secs}{checks}"
 
 
-def _stored_bounds(existing: dict, k: int, novelty_k: int, newest) -> tuple[np.ndarray, np.ndarray]:
+def _stored_bounds(existing: StoredEdges, k: int, novelty_k: int, newest) -> tuple[np.ndarray, np.ndarray]:
     """(old image ids ascending, the largest distance their stored lists hold: the k-th edge and the
     novelty_k-th distance at the newest cutoff, `newest` as store.read_newest_kth gives it). Images whose
     lists are short or missing are left out."""
     if newest is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     _, ids, found, kth = newest
-    full_edges = min(k, max(0, len(existing) - 1))
-    edge_ids = np.fromiter(existing.keys(), dtype=np.int64, count=len(existing))
-    edge_n = np.fromiter((n for n, _ in existing.values()), dtype=np.int64, count=len(existing))
-    edge_d = np.fromiter((np.nan if d is None else d for _, d in existing.values()), dtype=np.float64,
-                         count=len(existing))
-    full = (edge_n >= full_edges) & ~np.isnan(edge_d)
-    edge_ids, edge_d = edge_ids[full], edge_d[full]
-    order = np.argsort(edge_ids)
-    edge_ids, edge_d = edge_ids[order], edge_d[order]
+    full = (existing.counts >= min(k, max(0, len(existing) - 1))) & ~np.isnan(existing.kth)
+    edge_ids, edge_d = existing.image_ids[full], existing.kth[full]
     novelty_full = found == novelty_k
     both, at_edge, at_novelty = np.intersect1d(edge_ids, ids[novelty_full], assume_unique=True, return_indices=True)
     return both, np.maximum(edge_d[at_edge], kth[novelty_full][at_novelty])
 
 
-def _cross_of_new_images(url: str, knn, images, existing: dict, k: int,
+def _cross_of_new_images(url: str, knn, images, existing: StoredEdges, k: int,
                          novelty_k: int) -> tuple[CrossLists | None, tuple | None]:
     """(the cross lists of the images without edges yet, the newest novelty cutoff's stored rows) when some
     images have edges (an update); else (None, None). Both steps after it read the newest rows: read once."""
-    is_new = ~is_member(images.image_ids, np.fromiter(existing.keys(), dtype=np.int64, count=len(existing)))
-    if not existing or not is_new.any() or is_new.all():
+    is_new = ~is_member(images.image_ids, existing.image_ids)
+    if not len(existing) or not is_new.any() or is_new.all():
         return None, None
     with db.connect(url) as conn:
         newest = read_newest_kth(conn, images.model_id, novelty_k)

@@ -37,20 +37,26 @@ def model_ids(url: str, model_name: str | None = None) -> list[int]:
 
 
 def model_images(url: str, model_id: int) -> ModelImages:
+    layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_year", ">i4"), ("year", ">i4"),
+                       ("l_dataset", ">i4"), ("dataset", ">i8")])
     with db.connect(url) as conn:
         dim = conn.execute("select dimension from atlas.embedding_model where model_id = %s", (model_id,)).fetchone()[0]
-        rows = conn.execute(
-            "select e.image_id, i.release_year, i.dataset_id from atlas.embedding e "
-            "join atlas.image i using (image_id) where e.model_id = %s and i.status = 'ok' order by e.image_id",
-            (model_id,),
-        ).fetchall()
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    years = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
-    datasets = np.array([r[2] for r in rows], dtype=np.int64)
-    return ModelImages(model_id, dim, ids, years, datasets)
+        rows = copy_records(  # an unknown year as -1 keeps every row the same size
+            conn, "copy (select e.image_id, coalesce(i.release_year, -1)::integer, i.dataset_id::bigint "
+                  "from atlas.embedding as e join atlas.image as i using (image_id) where e.model_id = %s "
+                  "and i.status = 'ok' order by e.image_id) to stdout (format binary)", (model_id,), layout)
+    years = rows["year"].astype(np.float64)
+    years[years < 0] = np.nan
+    return ModelImages(model_id, dim, rows["image"].astype(np.int64), years, rows["dataset"].astype(np.int64))
 
 
 _COPY_HEADER = 19  # PGCOPY signature (11 bytes), flags (4), header extension length (4)
+
+
+def id_array(ids: np.ndarray) -> str:
+    """Image ids as a PostgreSQL array literal, for `= any(%s::bigint[])`: psycopg adapts a list of a million
+    Python ints in about 0.4 s, numpy writes this in a tenth of that."""
+    return "{" + ",".join(np.asarray(ids, dtype=np.int64).astype(str)) + "}"
 
 
 def copy_out(conn, statement: str, params: tuple) -> bytes:
