@@ -163,7 +163,8 @@ def main() -> None:
     parser.add_argument("--novelty-k", type=int, default=100)
     parser.add_argument("--engines", default="sql,exact,ivf",
                         help="engines for the full kNN, recall and incremental steps (sql novelty takes longest)")
-    parser.add_argument("--dup-engines", default=None, help="engines for the near-duplicate step (default --engines)")
+    parser.add_argument("--dup-engines", default=None,
+                        help="engines for the near-duplicate step (default --engines; 'none': no such step)")
     parser.add_argument("--skip-peers", action="store_true", help="no FAISS / cleanlab (e.g. at 1.1M: hours)")
     parser.add_argument("--skip-cleanlab", action="store_true")
     parser.add_argument("--cleanlab-python", default=str(BENCH_PYTHON) if BENCH_PYTHON.exists() else None,
@@ -183,6 +184,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     engines, dup_engines = _names(args.engines), _names(args.dup_engines or args.engines)
+    if args.dup_engines == "none":
+        dup_engines = []
     recall_engines = [e for e in _names(args.recall_engines or args.engines) if e != "exact"]
     if args.only_recall:
         dup_engines, args.skip_peers = [], True
