@@ -67,8 +67,8 @@ def stored_lists(url: str, model_id: int, image_ids: np.ndarray, k: int) -> tupl
     dists = np.full((len(image_ids), k), np.nan)
     with db.connect(url) as conn:
         rows = copy_records(conn, "copy (select image_id, neighbour_rank, neighbour_image_id, cosine_distance "
-                                  "from atlas.knn_edge where model_id = %s and scope = %s and image_id = any(%s::bigint[]) "
-                                  "and neighbour_rank <= %s) to stdout (format binary)",
+                                  "from atlas.knn_edge where model_id = %s and scope = %s and image_id = "
+                                  "any(%s::bigint[]) and neighbour_rank <= %s) to stdout (format binary)",
                             (model_id, SCOPE, id_array(image_ids), k), layout)
     order = np.argsort(image_ids)
     at = order[np.searchsorted(image_ids[order], rows["image"])]

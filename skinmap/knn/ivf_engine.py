@@ -126,8 +126,9 @@ class IvfEngine(ExactEngine):
             centroids, fit_floor = self._train(matrix, n_cells)
             near = _near_cells(matrix, centroids, min(self.n_probes, n_cells), self.slack)
             with db.connect(self.url) as conn:
-                ivf_store.write_layout(conn, model_id, ivf_store.Layout(n_cells, self.n_probes, self.slack, self.iterations, self.seed,
-                                                    len(ids), fit_floor), centroids.cpu().numpy())
+                layout = ivf_store.Layout(n_cells, self.n_probes, self.slack, self.iterations, self.seed, len(ids),
+                                          fit_floor)
+                ivf_store.write_layout(conn, model_id, layout, centroids.cpu().numpy())
                 ivf_store.write_cells(conn, model_id, ids, near.cpu().numpy())
                 conn.commit()
         else:

@@ -47,7 +47,8 @@ def _cell_rows(width: int, model: bool = False) -> np.dtype:
 def _centroid_rows(dim: int, model: bool = False) -> np.dtype:
     """One binary COPY row of ([model_id integer,] cell integer, centroid vector(dim)), pgvector's binary form."""
     return np.dtype([("fields", ">i2")] + (_MODEL if model else []) + [
-        ("l_cell", ">i4"), ("cell", ">i4"), ("l_vec", ">i4"), ("dim", ">u2"), ("unused", ">u2"), ("vec", ">f4", (dim,))])
+        ("l_cell", ">i4"), ("cell", ">i4"), ("l_vec", ">i4"), ("dim", ">u2"), ("unused", ">u2"),
+        ("vec", ">f4", (dim,))])
 
 
 def read_centroids(conn, model_id: int, n_cells: int, dim: int) -> np.ndarray | None:

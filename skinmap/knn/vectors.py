@@ -55,8 +55,8 @@ _COPY_HEADER = 19  # PGCOPY signature (11 bytes), flags (4), header extension le
 
 def id_array(ids: np.ndarray) -> str:
     """Image ids as a PostgreSQL array literal, for `= any(%s::bigint[])`: psycopg adapts a list of a million
-    Python ints in about 0.4 s, numpy writes this in a tenth of that."""
-    return "{" + ",".join(np.asarray(ids, dtype=np.int64).astype(str)) + "}"
+    Python ints in 0.71 s, this text takes 0.24 s (numpy's astype(str) 0.92 s)."""
+    return "{" + ",".join(map(str, np.asarray(ids, dtype=np.int64).tolist())) + "}"
 
 
 def copy_out(conn, statement: str, params: tuple) -> bytes:
