@@ -70,9 +70,19 @@ def first_kept(ids: np.ndarray, dists: np.ndarray, keep: np.ndarray, k: int) -> 
 
 
 def keep_allowed(ids: np.ndarray, dists: np.ndarray, allowed: np.ndarray, k: int):
-    """Keep the allowed ids of sorted rows (k places) and count them per row."""
-    keep = is_member(ids, allowed)
-    return (*first_kept(ids, dists, keep, k), keep.sum(axis=1))
+    """Keep the allowed ids of sorted rows (k places) and count them per row. Only rows with a first place are
+    looked at (an old image no new image came near has none: most of them, when the new images are novel)."""
+    listed = np.flatnonzero(ids[:, 0] >= 0) if ids.shape[1] else np.zeros(0, dtype=np.int64)
+    if len(listed) == len(ids):
+        keep = is_member(ids, allowed)
+        return (*first_kept(ids, dists, keep, k), keep.sum(axis=1))
+    width = min(k, ids.shape[1])
+    out_i, out_d = np.full((len(ids), width), -1, dtype=np.int64), np.full((len(ids), width), np.nan)
+    count = np.zeros(len(ids), dtype=np.int64)
+    keep = is_member(ids[listed], allowed)
+    out_i[listed], out_d[listed] = first_kept(ids[listed], dists[listed], keep, k)
+    count[listed] = keep.sum(axis=1)
+    return out_i, out_d, count
 
 
 def search_allowed(engine, model_id: int, all_ids: np.ndarray, query_ids: np.ndarray, allowed: np.ndarray,

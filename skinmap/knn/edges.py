@@ -8,8 +8,8 @@ import numpy as np
 from skinmap import db
 from skinmap.knn.cross import TIE_TOLERANCE, CrossLists, cross_search, is_member
 from skinmap.knn.reference import merge_rows, without_self
-from skinmap.knn.store import write_edges
-from skinmap.knn.vectors import ModelImages, copy_records, id_array
+from skinmap.knn.store import KTH_RECORD, write_edges
+from skinmap.knn.vectors import ModelImages, copy_packed, copy_records, id_array
 
 SCOPE = "all"
 
@@ -35,13 +35,12 @@ NO_EDGES = StoredEdges(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
 
 
 def existing_edges(url: str, model_id: int) -> StoredEdges:
-    """What is stored per image (binary COPY into numpy); its images are the ones that are not new."""
-    layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_n", ">i4"), ("n", ">i4"),
-                       ("l_kth", ">i4"), ("kth", ">f8")])
+    """What is stored per image (packed COPY into numpy); its images are the ones that are not new."""
     with db.connect(url) as conn:
-        rows = copy_records(conn, "copy (select image_id, count(*)::integer, max(cosine_distance)::float8 "
-                                  "from atlas.knn_edge where model_id = %s and scope = %s group by image_id "
-                                  "order by image_id) to stdout (format binary)", (model_id, SCOPE), layout)
+        rows = copy_packed(conn, "int8send(image_id) || int4send(n) || float8send(kth)",
+                           "from (select image_id, count(*)::integer as n, max(cosine_distance)::float8 as kth "
+                           "from atlas.knn_edge where model_id = %s and scope = %s group by image_id) as stored",
+                           (model_id, SCOPE), KTH_RECORD)
     return StoredEdges(rows["image"].astype(np.int64), rows["n"].astype(np.int64), rows["kth"].astype(np.float64))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skinmap.knn.store import copy_in
-from skinmap.knn.vectors import copy_records
+from skinmap.knn.vectors import copy_packed, copy_records
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,15 @@ def read_layout(conn, model_id: int) -> Layout | None:
 _MODEL = [("l_model", ">i4"), ("model", ">i4")]  # leads the rows written; reads select by model instead
 
 
-def _cell_rows(width: int, model: bool = False) -> np.dtype:
-    """One binary COPY row of ([model_id integer,] image_id bigint, cells integer[width])."""
+def _cell_rows(width: int, model: bool = False, packed: bool = False) -> np.dtype:
+    """One binary COPY row of ([model_id integer,] image_id bigint, cells integer[width]); `packed`: the record
+    int8send(image_id) || array_send(cells) (vectors.copy_packed)."""
+    array = [("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lbound", ">i4"),
+             ("cells", [("l", ">i4"), ("v", ">i4")], (width,))]
+    if packed:
+        return np.dtype([("image", ">i8")] + array)
     return np.dtype([("fields", ">i2")] + (_MODEL if model else []) + [
-        ("l_image", ">i4"), ("image", ">i8"), ("l_cells", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"),
-        ("dim", ">i4"), ("lbound", ">i4"), ("cells", [("l", ">i4"), ("v", ">i4")], (width,))])
+        ("l_image", ">i4"), ("image", ">i8"), ("l_cells", ">i4")] + array)
 
 
 def _centroid_rows(dim: int, model: bool = False) -> np.dtype:
@@ -63,9 +67,8 @@ def read_centroids(conn, model_id: int, n_cells: int, dim: int) -> np.ndarray | 
 
 def read_cells(conn, model_id: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(image ids ascending, their cells (n, width)) of every image placed with this width."""
-    rows = copy_records(conn, "copy (select image_id, cells from atlas.knn_ivf_cell where model_id = %s "
-                              "and cardinality(cells) = %s order by image_id) to stdout (format binary)",
-                        (model_id, width), _cell_rows(width))
+    rows = copy_packed(conn, "int8send(image_id) || array_send(cells)", "from atlas.knn_ivf_cell where model_id = %s "
+                       "and cardinality(cells) = %s", (model_id, width), _cell_rows(width, packed=True))
     return rows["image"].astype(np.int64), rows["cells"]["v"].astype(np.int64)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
-from skinmap.knn.vectors import BLOCK, copy_bytea_rows, copy_records, id_array
+from skinmap.knn.vectors import BLOCK, copy_bytea_rows, copy_packed, id_array
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, no header extension
 _BINARY_TRAILER = b"\xff\xff"
+
+
+KTH_RECORD = np.dtype([("image", ">i8"), ("n", ">i4"), ("kth", ">f8")])  # an image's count and k-th distance
 
 
 def copy_in(conn, statement: str, *row_arrays: np.ndarray) -> None:
@@ -185,12 +188,10 @@ def read_newest_kth(conn, model_id: int, k: int):
 
 
 def read_kth(conn, model_id: int, cutoff_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every row at one cutoff: (image ids ascending, neighbours found, k-th distance (NaN: none)), by binary COPY."""
-    layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_n", ">i4"), ("n", ">i4"),
-                       ("l_kth", ">i4"), ("kth", ">f8")])
-    rows = copy_records(conn, "copy (select image_id, n_neighbours, coalesce(kth_distance, 'NaN') from "
-                              "atlas.knn_novelty where model_id = %s and scope = 'earlier_years' and cutoff_year = %s "
-                              "order by image_id) to stdout (format binary)", (model_id, cutoff_year), layout)
+    """Every row at one cutoff: (image ids ascending, neighbours found, k-th distance (NaN: none)), packed."""
+    rows = copy_packed(conn, "int8send(image_id) || int4send(n_neighbours) || float8send(coalesce(kth_distance, "
+                             "'NaN'))", "from atlas.knn_novelty where model_id = %s and scope = 'earlier_years' "
+                             "and cutoff_year = %s", (model_id, cutoff_year), KTH_RECORD)
     return rows["image"].astype(np.int64), rows["n"].astype(np.int64), rows["kth"].astype(np.float64)
 
 

@@ -37,14 +37,13 @@ def model_ids(url: str, model_name: str | None = None) -> list[int]:
 
 
 def model_images(url: str, model_id: int) -> ModelImages:
-    layout = np.dtype([("fields", ">i2"), ("l_image", ">i4"), ("image", ">i8"), ("l_year", ">i4"), ("year", ">i4"),
-                       ("l_dataset", ">i4"), ("dataset", ">i8")])
+    layout = np.dtype([("image", ">i8"), ("year", ">i4"), ("dataset", ">i8")])
     with db.connect(url) as conn:
         dim = conn.execute("select dimension from atlas.embedding_model where model_id = %s", (model_id,)).fetchone()[0]
-        rows = copy_records(  # an unknown year as -1 keeps every row the same size
-            conn, "copy (select e.image_id, coalesce(i.release_year, -1)::integer, i.dataset_id::bigint "
-                  "from atlas.embedding as e join atlas.image as i using (image_id) where e.model_id = %s "
-                  "and i.status = 'ok' order by e.image_id) to stdout (format binary)", (model_id,), layout)
+        rows = copy_packed(  # an unknown year as -1 keeps every record the same size
+            conn, "int8send(image_id) || int4send(coalesce(i.release_year, -1)::integer) || int8send(i.dataset_id)",
+            "from atlas.embedding as e join atlas.image as i using (image_id) where e.model_id = %s "
+            "and i.status = 'ok'", (model_id,), layout)
     years = rows["year"].astype(np.float64)
     years[years < 0] = np.nan
     return ModelImages(model_id, dim, rows["image"].astype(np.int64), years, rows["dataset"].astype(np.int64))
@@ -106,6 +105,21 @@ def copy_bytea_rows(conn, statement: str, params: tuple) -> bytes:
             parts.append(buffer[at:at + size])
             at += size
     return b"".join(parts)
+
+
+def copy_packed(conn, record: str, source: str, params: tuple, layout: np.dtype) -> np.ndarray:
+    """The rows of `select <record> <source>`, ordered by image id, as numpy records.
+
+    `record` is a bytea expression of fixed size led by the image id
+    (`int8send(image_id) || int4send(n) ...`), `source` the from/where
+    clause, with an `image_id` column. PostgreSQL packs a range of 4,096 ids
+    into one COPY row: one COPY row an image costs about 2.5 us in Python, 2-3
+    s for each 1.1M-row read of an update.
+    """
+    data = copy_bytea_rows(conn, f"copy (select string_agg({record}, ''::bytea) {source} group by image_id >> 12) "
+                                 "to stdout (format binary)", params)
+    rows = np.frombuffer(data, dtype=layout)
+    return rows[np.argsort(rows["image"], kind="stable")]
 
 
 def _vector_records(dim: int) -> np.dtype:
