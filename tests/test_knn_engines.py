@@ -238,7 +238,8 @@ def test_ivf_cells_are_stored_reused_grown_and_trained_again(atlas_db):
 
 
 def test_deleted_images_take_their_knn_rows_and_dbt_finds_strays(atlas_db):
-    """Without per-row foreign keys (alembic i5_09) a deleted image's rows still go (statement trigger), and
+    """Without per-row foreign keys (alembic i5_09) a deleted image's rows still go (statement trigger, also on
+    truncate), and
     a row of an image the model never embedded fails dbt's source tests."""
     from skinmap.dbt_runner import DbtError, build
 
@@ -264,3 +265,8 @@ def test_deleted_images_take_their_knn_rows_and_dbt_finds_strays(atlas_db):
         conn.commit()
     with pytest.raises(DbtError, match="rows_have_parent"):
         build(atlas_db, select="source:atlas_knn", command="test", quiet=True)
+    with connect(atlas_db) as conn:  # truncating the images empties the kNN tables too
+        conn.execute("truncate atlas.image cascade")
+        left = conn.execute("select (select count(*) from atlas.knn_edge), (select count(*) from atlas.knn_novelty), "
+                            "(select count(*) from atlas.knn_novelty_list), (select count(*) from atlas.knn_ivf_cell)")
+        assert left.fetchone() == (0, 0, 0, 0)
