@@ -239,8 +239,7 @@ def test_ivf_cells_are_stored_reused_grown_and_trained_again(atlas_db):
 
 def test_deleted_images_take_their_knn_rows_and_dbt_finds_strays(atlas_db):
     """Without per-row foreign keys (alembic i5_09) a deleted image's rows still go (statement trigger, also on
-    truncate), and
-    a row of an image the model never embedded fails dbt's source tests."""
+    truncate), and a row of an image the model never embedded fails dbt's source tests."""
     from skinmap.dbt_runner import DbtError, build
 
     _plant(atlas_db, [(120, 2018), (80, 2019)])
