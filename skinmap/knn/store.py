@@ -155,7 +155,8 @@ def read_distance_lists(conn, model_id: int, k: int, image_ids: np.ndarray) -> t
 
     Lists of k places (all but the smallest atlases) come packed by
     PostgreSQL, BLOCK of them a COPY row (as vectors.load_vectors), and are
-    parsed by numpy: at 350k lists of 100 the per-row COPY loop took 5 s.
+    parsed by numpy: 3.1-3.7 s for 380k lists of 100, against 3.8-4.5 s
+    for one COPY row a list.
     """
     image_ids = np.unique(np.asarray(image_ids, dtype=np.int64))
     layout = np.dtype([("image", ">i8"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"),
