@@ -319,8 +319,7 @@ class IvfEngine(ExactEngine):
         probes_new = np.maximum(cells.probes(everything), cells.probes(~is_new))
         probes_old = cells.probes(is_new)
         # the new rows by cell (in row order, as cells.rows): an old image's candidates are only these
-        new_rows = torch.sort(group_rows["new"]).values
-        new_rows = new_rows[torch.argsort(cells.cell_of_row[new_rows], stable=True)]
+        new_rows = cells.rows_by_cell[is_new[cells.rows_by_cell]]
         new_count = torch.bincount(cells.cell_of_row[new_rows], minlength=len(cells.starts) - 1)
         new_starts = np.concatenate([[0], np.cumsum(new_count.cpu().numpy())])
         listed = 0
