@@ -29,6 +29,7 @@ from skinmap import db
 from skinmap.knn import ivf_store
 from skinmap.knn.exact_engine import _TIE_MARGIN, ExactEngine, ExactReference, _merge_lists, _nearest, row_positions
 from skinmap.knn.reference import sorted_rows, without_self
+from skinmap.knn.vectors import positions_in
 
 EXACT_BELOW = 50_000
 GROWTH = 1.5  # stored cells serve until the model has grown (or shrunk) by this factor since they were trained
@@ -179,9 +180,8 @@ class IvfEngine(ExactEngine):
             stored_ids, stored = ivf_store.read_cells(conn, model_id, width)
             centroids = torch.from_numpy(centroids).to(self.device)
             near = torch.zeros((len(ids), width), dtype=torch.long, device=self.device)
-            at = np.minimum(np.searchsorted(ids, stored_ids), len(ids) - 1)
+            at, hit = positions_in(ids, stored_ids)
             placed = np.zeros(len(ids), dtype=bool)
-            hit = ids[at] == stored_ids
             placed[at[hit]] = True
             near[torch.as_tensor(at[hit], device=self.device)] = torch.as_tensor(stored[hit], device=self.device)
             missing = torch.as_tensor(np.flatnonzero(~placed), device=self.device)

@@ -24,6 +24,14 @@ def as_array(vec) -> np.ndarray:
     return np.asarray(vec.to_numpy() if hasattr(vec, "to_numpy") else vec, dtype=np.float32)
 
 
+def positions_in(sorted_ids: np.ndarray, image_ids) -> tuple[np.ndarray, np.ndarray]:
+    """(each image's position in the ascending sorted_ids, whether it is there): a binary search, where a dict
+    lookup per image costs seconds at 1.1M."""
+    image_ids = np.asarray(image_ids, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_ids, image_ids), max(0, len(sorted_ids) - 1))
+    return pos, (sorted_ids[pos] == image_ids) if len(sorted_ids) else np.zeros(len(image_ids), dtype=bool)
+
+
 def model_ids(url: str, model_name: str | None = None) -> list[int]:
     """The models that have vectors (or the one named)."""
     with db.connect(url) as conn:
@@ -168,8 +176,7 @@ def load_vectors(url: str, model_id: int, image_ids: np.ndarray, parts: int | No
         rows = np.frombuffer(data, dtype=_vector_records(dim))
         if len(rows) and not np.all(rows["dim"] == dim):
             raise ValueError(f"model {model_id}: vectors of another dimension than {dim} in atlas.embedding")
-        pos = np.minimum(np.searchsorted(wanted, rows["image_id"]), len(wanted) - 1)
-        hit = wanted[pos] == rows["image_id"]
+        pos, hit = positions_in(wanted, rows["image_id"])
         out[order[pos[hit]]] = rows["vec"][hit]
 
     with ThreadPoolExecutor(n_parts) as pool:
