@@ -36,7 +36,8 @@ def _snapshot(url: str):
             "select model_id, cutoff_year, image_id, k, n_neighbours, novelty from atlas.knn_novelty "
             "order by 1, 2, 3"
         ).fetchall()
-        lists = conn.execute("select model_id, image_id, distances from atlas.knn_novelty_list order by 1, 2").fetchall()
+        lists = [(m, i, np.frombuffer(d, dtype=">f4").tolist()) for m, i, d in conn.execute(
+            "select model_id, image_id, distances from atlas.knn_novelty_list order by 1, 2")]
     return edges, novelty, lists
 
 
@@ -97,7 +98,7 @@ def test_newer_release_is_merged_not_searched_again(atlas_db, engine, new_year, 
     _plant(atlas_db, [(300, 2016), (250, 2018)])
     compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False)
     with connect(atlas_db) as conn:
-        lists = conn.execute("select count(*), min(cardinality(distances)) from atlas.knn_novelty_list").fetchone()
+        lists = conn.execute("select count(*), min(octet_length(distances) / 4) from atlas.knn_novelty_list").fetchone()
     assert lists == (550, 15)  # one list per image, k places (at the newest cutoff every image has 549 before it)
     _plant(atlas_db, [(200, new_year)], seed=9, start=2)
     summary = compute_neighbours(atlas_db, engine=engine, k=8, novelty_k=15, frechet=False, **options)

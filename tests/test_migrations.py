@@ -55,7 +55,7 @@ def test_novelty_lists_move_to_their_own_table_and_back(empty_db):
                 "else 0.375 end, null, 'exact', %s::real[] from unnest(%s::bigint[]) as i",
                 (model_id, cutoff, lists, lists, lists, image_ids.tolist()))
         conn.commit()
-    migrate.upgrade(empty_db)
+    migrate.upgrade(empty_db, "i5_07")
     with connect(empty_db) as conn:
         moved = conn.execute("select image_id, distances from atlas.knn_novelty_list order by 1").fetchall()
         columns = {r[0] for r in conn.execute(
@@ -65,3 +65,12 @@ def test_novelty_lists_move_to_their_own_table_and_back(empty_db):
     with connect(empty_db) as conn:
         restored = conn.execute("select cutoff_year, count(distances) from atlas.knn_novelty group by 1 order by 1")
         assert restored.fetchall() == [(2020, 0), (2021, 3)]
+    migrate.upgrade(empty_db)  # i5_07 moves them again, i5_10 packs each list as float4 bytes
+    with connect(empty_db) as conn:
+        packed = [(i, np.frombuffer(d, dtype=">f4").tolist()) for i, d in conn.execute(
+            "select image_id, distances from atlas.knn_novelty_list order by 1")]
+    assert packed == moved
+    migrate.downgrade(empty_db, "i5_09")  # derived state: emptied, the column real[] again
+    with connect(empty_db) as conn:
+        left = conn.execute("select count(*), pg_typeof(min(distances))::text from atlas.knn_novelty_list")
+        assert left.fetchone() == (0, "real[]")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from skinmap import db
-from skinmap.knn.cross import CrossLists, cross_search, keep_allowed, search_allowed
+from skinmap.knn.cross import CrossLists, cross_search, is_member, keep_allowed, search_allowed
 from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, read_distance_lists, read_kth, write_novelty
 from skinmap.knn.vectors import ModelImages
 
@@ -68,14 +68,18 @@ def _merge_stored(url: str, model_id: int, old_ids: np.ndarray, found: np.ndarra
     return can_change[changed], merged[changed], merged_kth
 
 
-def _complete(engine, images: ModelImages, query_ids: np.ndarray, reference: np.ndarray, k: int,
-              lists: tuple[np.ndarray, np.ndarray], valid: np.ndarray) -> np.ndarray:
-    """Distances of the rows, the rows that filtering may have cut short searched again."""
-    dists = lists[1].copy()
-    redo = np.flatnonzero(~valid)
+def _new_rows(engine, images: ModelImages, cross: CrossLists, queries: np.ndarray, reference: np.ndarray,
+              k: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(the queried new images, their distances to their k nearest images in `reference`, how many were searched
+    again): read off their overall lists (2k wide), filtered; only rows that filtering cut short are searched."""
+    q = cross.new_ids[queries]
+    wide_i, wide_d = (a[queries] for a in cross.new_to_all)
+    _, dists, found = keep_allowed(wide_i, wide_d, reference, k)
+    complete = (found >= np.minimum(k, len(reference) - is_member(q, reference))) | np.isnan(wide_d[:, -1])
+    redo = np.flatnonzero(~complete)
     if len(redo):
-        dists[redo] = search_allowed(engine, images.model_id, images.image_ids, query_ids[redo], reference, k)[1]
-    return dists
+        dists[redo] = search_allowed(engine, images.model_id, images.image_ids, q[redo], reference, k)[1]
+    return q, dists, len(redo)
 
 
 def _with_searched(engine, images: ModelImages, old_ids: np.ndarray, reference: np.ndarray, k: int,
@@ -126,10 +130,9 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
         queries = new_years <= cutoff
         earlier_new = new_ids[new_years < cutoff]
         if cutoff <= old_max:  # new images of the newest old year: scored against the old images before it
-            q = new_ids[queries]
-            reference = images.image_ids[years < cutoff]
-            rows = [(q, search_allowed(engine, model_id, images.image_ids, q, reference, k)[1])]
-            counts["novelty_searched_again"] += len(q)
+            q, dists, searched = _new_rows(engine, images, cross, queries, images.image_ids[years < cutoff], k)
+            rows = [(q, dists)]
+            counts["novelty_searched_again"] += searched
         elif len(earlier_new) == 0:  # the reference is still every old image
             rows = [(new_ids[queries], cross.new_to_old[1][queries][:, :k])]
         else:
@@ -142,14 +145,11 @@ def merge_newer_release(url: str, engine, images: ModelImages, k: int, cutoffs: 
             # a list is complete unless a new image beyond the old image's nearest new ones could still enter it
             redo = np.flatnonzero(~((found >= k) | np.isnan(last_new) | (merged_kth <= last_new)))
             changed, merged = _with_searched(engine, images, old_ids, reference, k, (changed, merged), redo)
-            wide_i, wide_d = (a[queries] for a in cross.new_to_all)
-            new_lists = keep_allowed(wide_i, wide_d, reference, k)
-            q = new_ids[queries]
-            valid_new = (new_lists[2] >= np.minimum(k, len(reference) - np.isin(q, reference))) | np.isnan(wide_d[:, -1])
+            q, dists, searched = _new_rows(engine, images, cross, queries, reference, k)
             # only the old rows a new image entered are written: the others equal the newest cutoff's rows, which
             # stay (a cutoff already scored) or are copied in the database (a new one) after these are written.
-            rows = [(old_ids[changed], merged), (q, _complete(engine, images, q, reference, k, new_lists[:2], valid_new))]
-            counts["novelty_searched_again"] += int(len(redo) + (~valid_new).sum())
+            rows = [(old_ids[changed], merged), (q, dists)]
+            counts["novelty_searched_again"] += len(redo) + searched
             if keep:
                 counts["novelty_repaired"] = len(changed)
         with db.connect(url) as conn:
