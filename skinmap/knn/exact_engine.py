@@ -6,6 +6,8 @@ engine is used: the rest of skinmap never loads it.
 """
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 
 from skinmap.knn.reference import sorted_rows, without_self
@@ -55,15 +57,27 @@ class ExactEngine:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.query_tile, self.reference_tile, self.cross_tile = query_tile, reference_tile, cross_tile
         self._cache: dict[int, tuple[np.ndarray, object]] = {}  # model -> (sorted image ids, matrix rows)
+        self._loading: dict[int, Future] = {}
+
+    def prefetch(self, model_id: int, image_ids: np.ndarray) -> None:
+        """Start reading the model's vectors (its image ids, as model_images gives them) in a thread, so that an
+        update's reads of what is stored overlap them (12 s at 1.1M x 512 on 2 cores); _vectors waits for it."""
+        if model_id not in self._cache and model_id not in self._loading:
+            pool = ThreadPoolExecutor(1)
+            self._loading[model_id] = pool.submit(self._load, model_id, image_ids)
+            pool.shutdown(wait=False)  # the thread ends with the read
+
+    def _load(self, model_id: int, ids: np.ndarray | None = None):
+        import torch
+
+        ids = model_images(self.url, model_id).image_ids if ids is None else ids
+        matrix = torch.from_numpy(load_vectors(self.url, model_id, ids)).to(self.device)
+        return ids, torch.nn.functional.normalize(matrix, dim=1) if len(ids) else matrix
 
     def _vectors(self, model_id: int):
         if model_id not in self._cache:
-            import torch
-
-            ids = model_images(self.url, model_id).image_ids
-            matrix = torch.from_numpy(load_vectors(self.url, model_id, ids)).to(self.device)
-            matrix = torch.nn.functional.normalize(matrix, dim=1) if len(ids) else matrix
-            self._cache[model_id] = (ids, matrix)
+            loading = self._loading.pop(model_id, None)
+            self._cache[model_id] = loading.result() if loading is not None else self._load(model_id)
         return self._cache[model_id]
 
     def reference(self, model_id: int) -> ExactReference:

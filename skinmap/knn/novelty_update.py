@@ -19,7 +19,14 @@ import numpy as np
 
 from skinmap import db
 from skinmap.knn.cross import CrossLists, cross_search, is_member, keep_allowed, search_allowed
-from skinmap.knn.store import copy_novelty_cutoff, forget_old_cutoffs, read_distance_lists, read_kth, write_novelty
+from skinmap.knn.store import (
+    copy_novelty_cutoff,
+    forget_old_cutoffs,
+    read_distance_lists,
+    read_kth,
+    stored_cutoffs,
+    write_novelty,
+)
 from skinmap.knn.vectors import ModelImages
 
 
@@ -31,11 +38,7 @@ def _stored_state(url: str, model_id: int, newest=None):
     is theirs; the cutoffs come from a skip scan of the primary key, not a count over its 10M rows at 1.1M.
     """
     with db.connect(url) as conn:
-        cutoffs = {r[0] for r in conn.execute(
-            "with recursive c (year) as (select min(cutoff_year) from atlas.knn_novelty where model_id = %(m)s "
-            "and scope = 'earlier_years' union all select (select min(n.cutoff_year) from atlas.knn_novelty as n "
-            "where n.model_id = %(m)s and n.scope = 'earlier_years' and n.cutoff_year > c.year) from c "
-            "where c.year is not null) select year from c where year is not null", {"m": model_id})}
+        cutoffs = stored_cutoffs(conn, model_id)
         if not cutoffs:
             return cutoffs, set(), 0, (np.zeros(0, dtype=np.int64),) * 3
         ks = {r[0] for r in conn.execute("select k from atlas.knn_novelty where model_id = %s and scope = "
@@ -62,7 +65,11 @@ def _merge_stored(url: str, model_id: int, old_ids: np.ndarray, found: np.ndarra
     if not np.array_equal(listed, old_ids[can_change]):
         raise RuntimeError(f"model {model_id}: atlas.knn_novelty_list lacks lists of scored images")
     merged = np.sort(np.concatenate([stored, cand_d[can_change]], axis=1), axis=1)[:, :k]  # NaN sorts last
-    changed = (np.nan_to_num(merged, nan=-1.0) != np.nan_to_num(stored, nan=-1.0)).any(axis=1)
+    # a merged list is place by place at most the stored one (the i-th nearest of more images is no farther), so
+    # it changed where a place came nearer, or where a short list gained a place
+    changed = (merged < stored).any(axis=1)
+    gained = np.flatnonzero(short[can_change])
+    changed[gained] |= (np.isnan(stored[gained]) & ~np.isnan(merged[gained])).any(axis=1)
     merged_kth = np.where(short, np.nan, kth)
     merged_kth[can_change] = merged[:, -1]
     return can_change[changed], merged[changed], merged_kth

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -63,18 +65,55 @@ def _stored_bounds(existing: StoredEdges, k: int, novelty_k: int, newest) -> tup
     return both, np.maximum(edge_d[at_edge], kth[novelty_full][at_novelty])
 
 
-def _cross_of_new_images(url: str, knn, images, existing: StoredEdges, k: int,
-                         novelty_k: int) -> tuple[CrossLists | None, tuple | None]:
-    """(the cross lists of the images without edges yet, the newest novelty cutoff's stored rows) when some
-    images have edges (an update); else (None, None). Both steps after it read the newest rows: read once."""
+def _cross_of_new_images(knn, images, existing: StoredEdges, k: int, novelty_k: int,
+                         newest) -> CrossLists | None:
+    """The cross lists of the images without edges yet when some images have edges (an update); else None.
+    `newest`: the newest novelty cutoff's stored rows (store.read_newest_kth)."""
     is_new = ~is_member(images.image_ids, existing.image_ids)
     if not len(existing) or not is_new.any() or is_new.all():
-        return None, None
+        return None
+    bounds = _stored_bounds(existing, k, novelty_k, newest)
+    return cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], max(k, novelty_k), bounds)
+
+
+def _read_stored(url: str, knn, images, novelty_k: int) -> tuple[StoredEdges, tuple | None]:
+    """(the edges stored, the newest novelty cutoff's rows), both read once for both steps. When images are
+    missing from the newest cutoff (new ones, most likely), the engine starts reading the vectors meanwhile."""
     with db.connect(url) as conn:
         newest = read_newest_kth(conn, images.model_id, novelty_k)
-    bounds = _stored_bounds(existing, k, novelty_k, newest)
-    cross = cross_search(knn, images.model_id, images.image_ids, images.image_ids[is_new], max(k, novelty_k), bounds)
-    return cross, newest
+    dated = images.image_ids[~np.isnan(images.release_years)]
+    if hasattr(knn, "prefetch") and (newest is None or not is_member(dated, newest[1]).all()):
+        knn.prefetch(images.model_id, images.image_ids)
+    return existing_edges(url, images.model_id), newest
+
+
+def _frechet_pairs(url: str, images) -> dict[str, int]:
+    return {"frechet_pairs": build_frechet(url, images)}
+
+
+def _run_steps(summary: KnnSummary, steps: dict, *, concurrently: bool) -> None:
+    """Run the steps (name -> function returning counts), adding their counts and seconds to the summary.
+
+    `concurrently`: in threads, for the two steps of an update. Each merges
+    the cross lists into its own tables and spends most of its time in
+    PostgreSQL writing them, so on 2 cores one step's writes overlap the
+    other's reads and merging.
+    """
+    def timed(fn):
+        started = time.monotonic()
+        counts = fn()
+        return counts, time.monotonic() - started
+
+    if concurrently:
+        with ThreadPoolExecutor(len(steps)) as pool:
+            futures = {step: pool.submit(timed, fn) for step, fn in steps.items()}
+            results = {step: future.result() for step, future in futures.items()}
+    else:
+        results = {step: timed(fn) for step, fn in steps.items()}
+    for step, (counts, seconds) in results.items():
+        for key, value in counts.items():
+            summary.counts[key] = summary.counts.get(key, 0) + value
+        summary.seconds[step] = summary.seconds.get(step, 0.0) + seconds
 
 
 def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k: int = 100,
@@ -93,21 +132,22 @@ def compute_neighbours(url: str, *, engine: str = "sql", k: int = 10, novelty_k:
         images = model_images(url, model_id)
         summary.models += 1
         started = time.monotonic()
-        existing = None if full else existing_edges(url, model_id)
-        cross, newest = (None, None) if full else _cross_of_new_images(url, knn, images, existing, k, novelty_k)
+        existing, newest = (None, None) if full else _read_stored(url, knn, images, novelty_k)
+        cross = None if full else _cross_of_new_images(knn, images, existing, k, novelty_k, newest)
         summary.seconds["cross"] = summary.seconds.get("cross", 0.0) + time.monotonic() - started
         if cross is not None and cross.old_searched >= 0:
             summary.counts["cross_old_searched"] = summary.counts.get("cross_old_searched", 0) + cross.old_searched
-        steps = [("edges", lambda m, c=cross, e=existing: build_edges(url, knn, m, k, full=full, cross=c, existing=e)),
-                 ("novelty", lambda m, c=cross, n=newest: build_novelty(url, knn, m, novelty_k, full=full, cross=c,
-                                                                      newest=n))]
-        if frechet:
-            steps.append(("frechet", lambda m: {"frechet_pairs": build_frechet(url, m)}))
-        for step, fn in steps:
+        steps = {"edges": partial(build_edges, url, knn, images, k, full=full, cross=cross, existing=existing),
+                 "novelty": partial(build_novelty, url, knn, images, novelty_k, full=full, cross=cross, newest=newest)}
+        if cross is not None:  # an update: both steps merge what the cross search found, mostly waiting on writes
             started = time.monotonic()
-            for key, value in fn(images).items():
-                summary.counts[key] = summary.counts.get(key, 0) + value
-            summary.seconds[step] = summary.seconds.get(step, 0.0) + time.monotonic() - started
+            _run_steps(summary, steps, concurrently=True)
+            wall = summary.seconds.get("edges+novelty wall", 0.0)
+            summary.seconds["edges+novelty wall"] = wall + time.monotonic() - started
+        else:
+            _run_steps(summary, steps, concurrently=False)
+        if frechet:
+            _run_steps(summary, {"frechet": partial(_frechet_pairs, url, images)}, concurrently=False)
         if check:
             started = time.monotonic()
             summary.checks.append(f"model {model_id}: " + sampled_quality(url, images, k, novelty_k, check))
