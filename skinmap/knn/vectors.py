@@ -66,13 +66,13 @@ def id_array(ids: np.ndarray) -> str:
     return "{" + ",".join(map(str, np.asarray(ids, dtype=np.int64).tolist())) + "}"
 
 
-def copy_out(conn, statement: str, params: tuple) -> bytes:
-    """The whole output of a COPY ... TO STDOUT as bytes.
+def copy_messages(conn, statement: str, params: tuple):
+    """The data messages of a COPY ... TO STDOUT, as libpq hands them over (one row each), as bytes.
 
-    libpq hands COPY data over one row at a time; psycopg's iterator costs
-    about 10 us a row in Python (12 s of 23 s for 1.1M rows of a vector), so
-    the rows are taken straight from libpq through psycopg.pq, its documented
-    wrapper (the parameters are bound client-side by psycopg first).
+    psycopg's iterator costs about 10 us a row in Python (12 s of 23 s for
+    1.1M rows of a vector), so the rows are taken straight from libpq through
+    psycopg.pq, its documented wrapper (the parameters are bound client-side
+    by psycopg first).
     """
     import psycopg
     from psycopg import pq
@@ -82,16 +82,19 @@ def copy_out(conn, statement: str, params: tuple) -> bytes:
     result = pgconn.exec_(query.encode())
     if result.status != pq.ExecStatus.COPY_OUT:
         raise psycopg.OperationalError(f"{statement!r}: {pgconn.error_message.decode(errors='replace')}")
-    chunks = []
     while True:
         size, data = pgconn.get_copy_data(0)
         if size < 0:
             break
-        chunks.append(data)
+        yield data
     while (result := pgconn.get_result()) is not None:
         if result.status != pq.ExecStatus.COMMAND_OK:
             raise psycopg.OperationalError(f"{statement!r}: {result.error_message.decode(errors='replace')}")
-    return b"".join(chunks)
+
+
+def copy_out(conn, statement: str, params: tuple) -> bytes:
+    """The whole output of a COPY ... TO STDOUT as bytes."""
+    return b"".join(copy_messages(conn, statement, params))
 
 
 def copy_records(conn, statement: str, params: tuple, layout: np.dtype) -> np.ndarray:
@@ -100,19 +103,37 @@ def copy_records(conn, statement: str, params: tuple, layout: np.dtype) -> np.nd
     return np.frombuffer(memoryview(buffer)[_COPY_HEADER:len(buffer) - 2], dtype=layout)
 
 
+def bytea_values(conn, statement: str, params: tuple):
+    """The values of a binary COPY ... TO STDOUT of one bytea column, one memoryview a row (NULL rows left out),
+    parsed as the rows arrive: a caller that handles each value needs no copy of the whole output."""
+    pending, header, ended = b"", True, False
+    for message in copy_messages(conn, statement, params):  # read to the end, so that the COPY completes
+        if ended:
+            continue
+        buffer = memoryview(pending + message if pending else message)
+        at = _COPY_HEADER if header else 0
+        header = False
+        while at + 2 <= len(buffer):
+            fields = int.from_bytes(buffer[at:at + 2], "big", signed=True)
+            if fields == -1:
+                ended = True
+                break
+            if fields != 1:
+                raise ValueError(f"{statement!r}: rows of {fields} columns, one expected")
+            if at + 6 > len(buffer):
+                break
+            size = int.from_bytes(buffer[at + 2:at + 6], "big", signed=True)
+            if at + 6 + max(size, 0) > len(buffer):
+                break  # the row goes on in the next message
+            if size > 0:
+                yield buffer[at + 6:at + 6 + size]
+            at += 6 + max(size, 0)
+        pending = bytes(buffer[at:])
+
+
 def copy_bytea_rows(conn, statement: str, params: tuple) -> bytes:
     """The values of a binary COPY ... TO STDOUT of one bytea column, joined (NULL rows left out)."""
-    buffer = memoryview(copy_out(conn, statement, params))
-    parts, at = [], _COPY_HEADER
-    while (fields := int.from_bytes(buffer[at:at + 2], "big", signed=True)) != -1:
-        if fields != 1:
-            raise ValueError(f"{statement!r}: rows of {fields} columns, one expected")
-        size = int.from_bytes(buffer[at + 2:at + 6], "big", signed=True)
-        at += 6
-        if size > 0:
-            parts.append(buffer[at:at + size])
-            at += size
-    return b"".join(parts)
+    return b"".join(bytea_values(conn, statement, params))
 
 
 def copy_packed(conn, record: str, source: str, params: tuple, layout: np.dtype) -> np.ndarray:
@@ -165,19 +186,27 @@ def load_vectors(url: str, model_id: int, image_ids: np.ndarray, parts: int | No
 
     def read(blocks: np.ndarray) -> None:
         with db.connect(url) as conn:
-            data = copy_bytea_rows(
-                conn, "copy (select (select string_agg(int8send(e.image_id) || vector_send(coalesce(e.vec, "
-                      "e.vec_half::vector)), ''::bytea) from atlas.embedding as e where e.model_id = %s "
-                      "and e.image_id >= b.low and e.image_id < b.high) from unnest(%s::bigint[], %s::bigint[]) "
-                      "as b (low, high)) to stdout (format binary)",
-                (model_id, starts[blocks].tolist(), ends[blocks].tolist()))
-        if len(data) % _vector_records(dim).itemsize:
+            for block in bytea_values(
+                    conn, "copy (select (select string_agg(int8send(e.image_id) || vector_send(coalesce(e.vec, "
+                          "e.vec_half::vector)), ''::bytea) from atlas.embedding as e where e.model_id = %s "
+                          "and e.image_id >= b.low and e.image_id < b.high) from unnest(%s::bigint[], %s::bigint[]) "
+                          "as b (low, high)) to stdout (format binary)",
+                    (model_id, starts[blocks].tolist(), ends[blocks].tolist())):
+                _place(block)
+
+    def _place(block) -> None:
+        """One block of vectors into their rows of `out` (a slice when the rows are consecutive: no gather)."""
+        if len(block) % _vector_records(dim).itemsize:
             raise ValueError(f"model {model_id}: vectors of another dimension than {dim} in atlas.embedding")
-        rows = np.frombuffer(data, dtype=_vector_records(dim))
-        if len(rows) and not np.all(rows["dim"] == dim):
+        rows = np.frombuffer(block, dtype=_vector_records(dim))
+        if not np.all(rows["dim"] == dim):
             raise ValueError(f"model {model_id}: vectors of another dimension than {dim} in atlas.embedding")
         pos, hit = positions_in(wanted, rows["image_id"])
-        out[order[pos[hit]]] = rows["vec"][hit]
+        rows_at = order[pos[hit]]
+        if hit.all() and len(rows_at) and rows_at[-1] - rows_at[0] == len(rows_at) - 1 and (np.diff(rows_at) == 1).all():
+            out[rows_at[0]:rows_at[-1] + 1] = rows["vec"]
+        else:
+            out[rows_at] = rows["vec"][hit]
 
     with ThreadPoolExecutor(n_parts) as pool:
         list(pool.map(read, np.array_split(np.arange(len(starts)), n_parts)))
