@@ -112,9 +112,13 @@ def build_edges(url: str, engine, images: ModelImages, k: int, *, full: bool = F
     repaired = cross.old_ids[entered]
     stored_ids, stored_d = stored_lists(url, images.model_id, repaired, k)
     merged_ids, merged_d = merge_rows(stored_ids, stored_d, cand_ids[entered], cand_d[entered], k)
+    # a new image entering at rank r moves the places after it: only ranks from the first changed one are written
+    differs = merged_ids != stored_ids
+    first_changed = np.where(differs.any(axis=1), differs.argmax(axis=1) + 1, k + 1)
     new_lists = tuple(a[:, :k] for a in cross.new_to_all)
     with db.connect(url) as conn:
         n = write_edges(conn, images.model_id, SCOPE, engine.name, new_ids, *new_lists)
-        n += write_edges(conn, images.model_id, SCOPE, engine.name, repaired, merged_ids, merged_d)
+        n += write_edges(conn, images.model_id, SCOPE, engine.name, repaired, merged_ids, merged_d,
+                         from_rank=first_changed)
         conn.commit()
     return {"edge_images": len(new_ids), "edge_rows": n, "edge_repaired": len(repaired)}
