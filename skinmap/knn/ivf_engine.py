@@ -286,7 +286,7 @@ class IvfEngine(ExactEngine):
         image, skinmap.knn.cross): an old image whose nearest new candidate lies beyond it gets no list."""
         import torch
 
-        from skinmap.knn.cross import TIE_TOLERANCE, CrossLists
+        from skinmap.knn.cross import TIE_TOLERANCE, CrossLists, within_bound
 
         if self._is_small(model_id):
             return super().cross(model_id, all_ids, new_ids, old_ids, k, bounds)
@@ -309,16 +309,24 @@ class IvfEngine(ExactEngine):
         if bounds is not None:
             bound_of_row[group_rows["old"]] = torch.as_tensor(
                 np.nan_to_num(np.asarray(bounds, dtype=np.float64), nan=np.inf), device=dev)
-        shapes = {"all": (len(new_ids), 2 * k + 1), "old": (len(new_ids), k), "to_new": (len(old_ids), k)}
+        shapes = {"all": (len(new_ids), 2 * k + 1), "old": (len(new_ids), k)}
         out = {name: (np.full(shape, -1, dtype=np.int64), np.full(shape, np.nan)) for name, shape in shapes.items()}
+        to_new = []  # per cell: (old image positions, their lists cut at their bounds), joined at the end
 
-        def put(name, at, similarity, columns, width):
+        def put(name, at, similarity, columns, width, bound=None):
             if similarity.shape[1] == 0 or similarity.shape[0] == 0:
                 return
             d, j = _nearest(similarity, min(width + _TIE_MARGIN, similarity.shape[1]))
             ids, dists = sorted_rows(row_ids[columns[j]].cpu().numpy(), d.double().cpu().numpy())
             width = min(width, ids.shape[1])
-            out[name][0][at, :width], out[name][1][at, :width] = ids[:, :width], dists[:, :width]
+            if bound is not None:
+                ids, dists = within_bound(ids[:, :width], dists[:, :width], bound)
+                if ids.shape[1] < k and (ids[:, -1] >= 0).any():  # all candidates listed: the empty last place says so
+                    ids, dists = np.pad(ids, ((0, 0), (0, 1)), constant_values=-1), np.pad(
+                        dists, ((0, 0), (0, 1)), constant_values=np.nan)
+                to_new.append((at, ids, dists))
+            else:
+                out[name][0][at, :width], out[name][1][at, :width] = ids[:, :width], dists[:, :width]
 
         everything = torch.ones(n_rows, dtype=torch.bool, device=dev)
         # the new images' candidates serve both their lists: the probes of either reference, whichever is wider
@@ -356,7 +364,12 @@ class IvfEngine(ExactEngine):
                 nearest = 1.0 - similarity.max(dim=1).values.double()
                 within = nearest <= bound_of_row[q_old] + TIE_TOLERANCE
                 listed += int(within.sum())
-                put("to_new", position["old"][q_old[within]].cpu().numpy(), similarity[within], cand, k)
+                put("to_new", position["old"][q_old[within]].cpu().numpy(), similarity[within], cand, k,
+                    bound=bound_of_row[q_old[within]].cpu().numpy())
+        width = max([1] + [block[1].shape[1] for block in to_new])  # at most k; narrow where bounds cut the lists
+        out["to_new"] = (np.full((len(old_ids), width), -1, dtype=np.int64), np.full((len(old_ids), width), np.nan))
+        for at, ids, dists in to_new:
+            out["to_new"][0][at, :ids.shape[1]], out["to_new"][1][at, :ids.shape[1]] = ids, dists
         new_ids = np.asarray(new_ids)
         return CrossLists(k, new_ids, np.asarray(old_ids), without_self(new_ids, *out["all"], 2 * k),
                           out["old"], out["to_new"], listed if bounds is not None else -1)
