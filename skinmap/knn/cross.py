@@ -139,7 +139,10 @@ def cross_search(engine, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray
     with a new image within their bound.
     """
     new_ids = np.asarray(new_ids, dtype=np.int64)
-    old_ids = np.setdiff1d(all_ids, new_ids)
+    all_ids = np.asarray(all_ids, dtype=np.int64)
+    old_ids = all_ids[~is_member(all_ids, new_ids)]  # as np.setdiff1d, without its sort (1.8 s at 1.1M)
+    if not (old_ids[1:] > old_ids[:-1]).all():
+        old_ids = np.unique(old_ids)
     bound = None if bounds is None else bound_of(old_ids, *bounds)
     if hasattr(engine, "cross"):
         cross = engine.cross(model_id, all_ids, new_ids, old_ids, k, bound)
