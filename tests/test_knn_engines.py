@@ -115,6 +115,23 @@ def test_newer_release_is_merged_not_searched_again(atlas_db, engine, new_year, 
     _assert_same(incremental, full)
 
 
+def test_lists_lost_to_a_crash_mean_a_rescore_not_wrong_values(atlas_db):
+    """atlas.knn_novelty_list is unlogged: crash recovery empties it. The next update then re-scores (the
+    general path) instead of merging, and still equals a full run."""
+    _plant(atlas_db, [(200, 2016), (200, 2018)])
+    compute_neighbours(atlas_db, engine="exact", k=6, novelty_k=12, frechet=False)
+    with connect(atlas_db) as conn:
+        conn.execute("truncate atlas.knn_novelty_list")  # what crash recovery does to an unlogged table
+        conn.commit()
+    _plant(atlas_db, [(100, 2021)], seed=9, start=2)
+    summary = compute_neighbours(atlas_db, engine="exact", k=6, novelty_k=12, frechet=False)
+    assert "novelty_searched_again" not in summary.counts and summary.counts["novelty_repaired"] > 0, summary.line()
+    incremental = _snapshot(atlas_db)
+    compute_neighbours(atlas_db, engine="exact", k=6, novelty_k=12, full=True, frechet=False)
+    _, novelty, _ = _snapshot(atlas_db)
+    _assert_same(incremental[1:2], [novelty])
+
+
 def _novelty(url: str) -> dict[tuple[int, int], float]:
     with connect(url) as conn:
         return {(c, i): n for c, i, n in conn.execute(

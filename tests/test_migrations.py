@@ -70,7 +70,11 @@ def test_novelty_lists_move_to_their_own_table_and_back(empty_db):
         packed = [(i, np.frombuffer(d, dtype=">f4").tolist()) for i, d in conn.execute(
             "select image_id, distances from atlas.knn_novelty_list order by 1")]
     assert packed == moved
+    persistence = "select relpersistence from pg_class where oid = 'atlas.knn_novelty_list'::regclass"
+    with connect(empty_db) as conn:
+        assert conn.execute(persistence).fetchone() == ("u",)  # unlogged: state the next full run derives again
     migrate.downgrade(empty_db, "i5_09")  # derived state: emptied, the column real[] again
     with connect(empty_db) as conn:
         left = conn.execute("select count(*), pg_typeof(min(distances))::text from atlas.knn_novelty_list")
         assert left.fetchone() == (0, "real[]")
+        assert conn.execute(persistence).fetchone() == ("p",)
