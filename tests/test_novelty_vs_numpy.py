@@ -99,6 +99,32 @@ def test_group_rows_carry_a_baseline(novelty_atlas):
     assert all(n > 0 for _, n in rows)
 
 
+def test_cohort_reference_grains_are_the_tables_keys(novelty_atlas):
+    """int_novelty_cohort_references enforces its two grains as a primary key and a unique index: a second row
+    for an image, or for a reference index, is refused."""
+    import psycopg
+
+    url, _, _ = novelty_atlas
+    table = "intermediate.int_novelty_cohort_references"
+    with connect(url) as conn:
+        keys = conn.execute(
+            "select i.indisprimary, array_agg(a.attname::text order by k.n) from pg_index as i cross join lateral "
+            "unnest(i.indkey) with ordinality as k (attnum, n) join pg_attribute as a on a.attrelid = i.indrelid "
+            "and a.attnum = k.attnum where i.indrelid = %s::regclass and i.indisunique group by i.indexrelid, "
+            "i.indisprimary order by 1 desc", (table,)).fetchall()
+        assert keys == [(True, ["model_id", "cohort_kind", "reference_group", "release_year", "image_id"]),
+                        (False, ["model_id", "cohort_kind", "reference_group", "release_year", "reference_index"])]
+        copy_of_a_row = f"insert into {table} select * from {table} limit 1"
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute(copy_of_a_row)
+        conn.rollback()
+        with pytest.raises(psycopg.errors.UniqueViolation):  # another image at a taken index
+            conn.execute(f"insert into {table} (model_id, cohort_kind, reference_group, release_year, image_id, "
+                         f"novelty, reference_index) select model_id, cohort_kind, reference_group, release_year, "
+                         f"-1, novelty, reference_index from {table} limit 1")
+        conn.rollback()
+
+
 def test_assess_candidate_set_against_the_atlas(novelty_atlas):
     url, vectors, _ = novelty_atlas
     rng = np.random.default_rng(9)

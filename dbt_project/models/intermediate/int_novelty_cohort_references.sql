@@ -1,8 +1,16 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook=[
+    'alter table {{ this }} add primary key '
+    ~ '(model_id, cohort_kind, reference_group, release_year, image_id)',
+    'create unique index on {{ this }} '
+    ~ '(model_id, cohort_kind, reference_group, release_year, reference_index)',
+    'analyze {{ this }}'
+]) }}
 
 {#- The reference images R of every cohort's null baseline, with their
     novelty inside R (leaving themselves out) and a 0-based index in
-    image_id order that the hash sampling draws. -#}
+    image_id order that the hash sampling draws. Its two grains are the
+    table's own primary key and unique index (a duplicate or NULL key fails
+    the build): as tests, each grouped every row once more. -#}
 
 with
 
