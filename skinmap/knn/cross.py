@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skinmap.knn.reference import without_self
+from skinmap.knn.vectors import sorted_unique
 
 # A candidate this close beyond a stored k-th distance still counts as entering the list (float32 distances
 # round differently in different passes). The rule that repairs an edge list and the rule that prunes an old
@@ -140,9 +141,7 @@ def cross_search(engine, model_id: int, all_ids: np.ndarray, new_ids: np.ndarray
     """
     new_ids = np.asarray(new_ids, dtype=np.int64)
     all_ids = np.asarray(all_ids, dtype=np.int64)
-    old_ids = all_ids[~is_member(all_ids, new_ids)]  # as np.setdiff1d, without its sort (1.8 s at 1.1M)
-    if not (old_ids[1:] > old_ids[:-1]).all():
-        old_ids = np.unique(old_ids)
+    old_ids = sorted_unique(all_ids[~is_member(all_ids, new_ids)])  # as np.setdiff1d, without its sort
     bound = None if bounds is None else bound_of(old_ids, *bounds)
     if hasattr(engine, "cross"):
         cross = engine.cross(model_id, all_ids, new_ids, old_ids, k, bound)

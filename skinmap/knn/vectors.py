@@ -32,6 +32,13 @@ def positions_in(sorted_ids: np.ndarray, image_ids) -> tuple[np.ndarray, np.ndar
     return pos, (sorted_ids[pos] == image_ids) if len(sorted_ids) else np.zeros(len(image_ids), dtype=bool)
 
 
+def sorted_unique(ids) -> np.ndarray:
+    """The ids ascending, each once, as np.unique gives them; ids already so (the model's, and subsets of them)
+    are returned as they are: np.unique sorts, 1.8 s at 1.1M."""
+    ids = np.asarray(ids, dtype=np.int64)
+    return ids if (ids[1:] > ids[:-1]).all() else np.unique(ids)
+
+
 def model_ids(url: str, model_name: str | None = None) -> list[int]:
     """The models that have vectors (or the one named)."""
     with db.connect(url) as conn:
