@@ -45,8 +45,12 @@ class Cells:
     near: object  # torch long (n, n_probes): each row's own cell, then cells almost as near (or its own again)
     n_probes: int
 
+    def span(self, cell: int) -> slice:
+        """Where the cell's rows lie in rows_by_cell (and in a matrix put in that order)."""
+        return slice(int(self.starts[cell]), int(self.starts[cell + 1]))
+
     def rows(self, cell: int):
-        return self.rows_by_cell[int(self.starts[cell]):int(self.starts[cell + 1])]
+        return self.rows_by_cell[self.span(cell)]
 
     def probes(self, is_reference) -> np.ndarray:
         """Cells to search for each query cell: at least n_probes, more until they hold n_probes cells'
@@ -349,8 +353,7 @@ class IvfEngine(ExactEngine):
                 cand = cells.rows_of(named)
                 at = position["new"][q_new].cpu().numpy()
                 x = matrix[q_new]
-                similarity = torch.cat([x @ by_cell[int(cells.starts[p]):int(cells.starts[p + 1])].T for p in named],
-                                       dim=1)
+                similarity = torch.cat([x @ by_cell[cells.span(p)].T for p in named], dim=1)
                 put("all", at, similarity, cand, 2 * k + 1)
                 old_columns = ~is_new[cand]
                 put("old", at, similarity[:, old_columns], cand[old_columns], k)
@@ -360,7 +363,7 @@ class IvfEngine(ExactEngine):
                 if not named:
                     continue  # no new image in any of its cells (a novel dataset: most cells)
                 cand = torch.cat([new_rows[int(new_starts[c]):int(new_starts[c + 1])] for c in named])
-                similarity = (by_cell[int(cells.starts[cell]):int(cells.starts[cell + 1])] @ matrix[cand].T)[old_in_cell]
+                similarity = (by_cell[cells.span(cell)] @ matrix[cand].T)[old_in_cell]
                 nearest = 1.0 - similarity.max(dim=1).values.double()
                 within = nearest <= bound_of_row[q_old] + TIE_TOLERANCE
                 listed += int(within.sum())
