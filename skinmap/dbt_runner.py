@@ -101,3 +101,13 @@ def _failure_message(command: str, returncode: int, run_results: Path) -> str:
     if not failed:
         return f"dbt {command} exited with code {returncode}; see its output above"
     return f"dbt {command} failed (exit {returncode}): " + ", ".join(failed)
+
+
+def project_var(name: str):
+    """A variable as dbt_project.yml declares it: the one place a threshold is set (Python steps read it too)."""
+    import yaml
+
+    declared = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()).get("vars", {})
+    if name not in declared:
+        raise KeyError(f"dbt variable {name!r} is not declared in {PROJECT_DIR / 'dbt_project.yml'}")
+    return declared[name]

@@ -72,6 +72,12 @@ def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str],
     seconds["knn"] = time.monotonic() - started
 
     started = time.monotonic()
+    from skinmap.duplicates.verify import verify_candidates
+
+    echo(verify_candidates(url, progress=progress).line())  # local-feature verdicts of the duplicate candidates
+    seconds["verify duplicates"] = time.monotonic() - started
+
+    started = time.monotonic()
     echo(build(url, quiet=True))
     seconds["dbt build"] = time.monotonic() - started
     return seconds

@@ -1,10 +1,12 @@
 {{ config(post_hook='analyze {{ this }}') }}
 
 {#- Verified near-duplicate pairs per model (image_id_a < image_id_b): a
-    nearest-neighbour candidate at cosine distance <= tau whose mirror-aware
-    pixel-signature similarity is >= sigma, or any two images with the same
-    pixel hash (exact duplicates, kept whatever their scores). An image
-    without a pixel signature cannot be verified. -#}
+    nearest-neighbour candidate at cosine distance <= tau that its local-
+    feature verdict confirms (n_inliers >= near_duplicate_min_inliers), or
+    any two images with the same pixel hash (exact duplicates, kept whatever
+    their scores). A candidate without a verdict (no readable file, imported
+    vectors, verify-duplicates not run) falls back to its mirror-aware
+    pixel-signature similarity (>= sigma); verified_by says which decided. -#}
 
 with
 
@@ -34,6 +36,13 @@ signatures as (
 
 signatures_b as (
     select * from {{ ref('stg_atlas__pixel_signatures') }}
+),
+
+verdicts as (
+    select * from {{ ref('stg_atlas__duplicate_verifications') }}
+    where
+        verification_method = '{{ var("near_duplicate_verification_method") }}'
+        and n_inliers is not null
 ),
 
 candidate_pairs as (
@@ -97,7 +106,8 @@ scored_pairs as (
         greatest(
             1 - (signatures.signature <=> signatures_b.signature),
             1 - (signatures.signature <=> signatures_b.signature_mirrored)
-        ) as signature_similarity
+        ) as signature_similarity,
+        verdicts.n_inliers
     from all_pairs
     inner join embeddings
         on
@@ -111,16 +121,36 @@ scored_pairs as (
         on all_pairs.image_id_a = signatures.image_id
     left join signatures_b
         on all_pairs.image_id_b = signatures_b.image_id
+    left join verdicts
+        on
+            all_pairs.image_id_a = verdicts.image_id_a
+            and all_pairs.image_id_b = verdicts.image_id_b
+),
+
+decided_pairs as (
+    select
+        *,
+        case
+            when is_exact_duplicate then 'exact_pixels'
+            when cosine_distance > {{ var('near_duplicate_max_distance') }} then null
+            when n_inliers is not null
+                then
+                    case
+                        when
+                            n_inliers >= {{ var('near_duplicate_min_inliers') }}
+                            then 'local_features'
+                    end
+            when
+                signature_similarity
+                >= {{ var('near_duplicate_min_signature_similarity') }}
+                then 'pixel_signature'
+        end as verified_by
+    from scored_pairs
 ),
 
 verified_pairs as (
-    select * from scored_pairs
-    where
-        is_exact_duplicate
-        or (
-            cosine_distance <= {{ var('near_duplicate_max_distance') }}
-            and signature_similarity >= {{ var('near_duplicate_min_signature_similarity') }}
-        )
+    select * from decided_pairs
+    where verified_by is not null
 ),
 
 final as (
@@ -134,6 +164,8 @@ final as (
         dataset_id_a <> dataset_id_b as is_cross_dataset,
         cosine_distance,
         signature_similarity,
+        n_inliers,
+        verified_by,
         is_exact_duplicate
     from verified_pairs
 )

@@ -1,0 +1,1 @@
+"""Near-duplicate verification: candidates come from the vector neighbours, local features decide."""

@@ -1,0 +1,134 @@
+"""`skinmap verify-duplicates`: the local-feature verdict of every near-duplicate candidate pair.
+
+Candidates are the vector neighbours that dbt checks (atlas.knn_edge, rank
+<= near_duplicate_candidates_k, cosine distance <= near_duplicate_max_distance,
+as dbt_project.yml declares them). Each image is read once, described once
+(ORB keypoints of it and of its mirror), and every pair gets its count of
+geometrically consistent matches in atlas.duplicate_verification. The
+threshold is applied in dbt (near_duplicate_min_inliers), so it can be changed
+without verifying again. Pairs already verified with the same method are
+skipped: a second run adds nothing and an interrupted one resumes.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from skinmap.db import connect
+from skinmap.dbt_runner import project_var
+from skinmap.duplicates.local_features import FeatureConfig, Features, describe, inliers
+
+METHOD = "orb-ransac-v1"  # a changed FeatureConfig default is a new method name: old verdicts stay apart
+CONFIG = FeatureConfig(method="orb", side=320, n_features=300)
+BLOCK_IMAGES = 2000  # images described at a time; their pairs are verified and committed together
+
+
+@dataclass
+class VerifySummary:
+    candidates: int = 0
+    already_verified: int = 0
+    verified: int = 0
+    unreadable: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        rate = self.verified / self.seconds if self.seconds else 0.0
+        return (f"verify-duplicates ({METHOD}): {self.candidates} candidate pairs, {self.already_verified} already "
+                f"verified, {self.verified} verified now ({self.unreadable} with an unreadable file), "
+                f"{self.seconds:.1f} s ({rate:.0f} pairs/s)")
+
+
+def _describe_file(path: str | None) -> Features | str:
+    from skinmap.hashing import UnreadableImage, decode_rgb
+
+    if not path:
+        return "no readable image file (metadata-only or quarantined row)"
+    try:
+        return describe(decode_rgb(Path(path).read_bytes()), CONFIG)
+    except FileNotFoundError:
+        return "missing file"
+    except (UnreadableImage, OSError) as exc:
+        return f"unreadable file: {exc}"
+
+
+def _pending_pairs(conn, max_distance: float, k: int) -> tuple[np.ndarray, int, int]:
+    """Candidate pairs (a < b) of every model without a verdict of METHOD; also the total and verified counts."""
+    rows = conn.execute(
+        """
+        with candidates as (
+            select distinct least(image_id, neighbour_image_id) as a, greatest(image_id, neighbour_image_id) as b
+            from atlas.knn_edge
+            where neighbour_rank <= %(k)s and cosine_distance <= %(tau)s
+        )
+        select c.a, c.b, v.image_id_a is not null
+        from candidates as c
+        left join atlas.duplicate_verification as v
+            on v.image_id_a = c.a and v.image_id_b = c.b and v.method = %(method)s
+        """,
+        {"k": k, "tau": max_distance, "method": METHOD},
+    ).fetchall()
+    done = sum(1 for r in rows if r[2])
+    pending = np.array([(a, b) for a, b, is_done in rows if not is_done], dtype=np.int64).reshape(-1, 2)
+    return pending[np.lexsort((pending[:, 1], pending[:, 0]))], len(rows), done
+
+
+def _blocks(pairs: np.ndarray) -> Iterable[np.ndarray]:
+    """Slices of the pairs (sorted by a) that together touch about BLOCK_IMAGES images."""
+    start = 0
+    while start < len(pairs):
+        seen: set[int] = set()
+        end = start
+        while end < len(pairs) and len(seen) < BLOCK_IMAGES:
+            seen.update(pairs[end])
+            end += 1
+        yield pairs[start:end]
+        start = end
+
+
+def verify_candidates(url: str, *, workers: int = 2, progress: bool = True) -> VerifySummary:
+    """Verify every unverified candidate pair of the atlas at `url` with local features."""
+    started = time.monotonic()
+    summary = VerifySummary()
+    max_distance = float(project_var("near_duplicate_max_distance"))
+    k = int(project_var("near_duplicate_candidates_k"))
+    with connect(url) as conn:
+        pairs, summary.candidates, summary.already_verified = _pending_pairs(conn, max_distance, k)
+        bar = tqdm(total=len(pairs), desc="verify duplicates", unit="pair", disable=not progress, leave=False)
+        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(pairs) > 50 else None
+        try:
+            for block in _blocks(pairs):
+                ids = np.unique(block)
+                paths = dict(conn.execute(
+                    "select image_id, file_path from atlas.image where image_id = any(%s) and status = 'ok'",
+                    (ids.tolist(),)).fetchall())
+                files = [paths.get(int(i)) for i in ids]
+                described = list(pool.map(_describe_file, files, chunksize=16) if pool else map(_describe_file, files))
+                features = dict(zip(ids.tolist(), described))
+                rows = []
+                for a, b in block.tolist():
+                    fa, fb = features[a], features[b]
+                    if isinstance(fa, str) or isinstance(fb, str):
+                        rows.append((a, b, METHOD, None, fa if isinstance(fa, str) else fb))
+                        summary.unreadable += 1
+                    else:
+                        rows.append((a, b, METHOD, inliers(fa, fb, CONFIG), None))
+                    bar.update(1)
+                with conn.cursor().copy(
+                        "copy atlas.duplicate_verification (image_id_a, image_id_b, method, n_inliers, "
+                        "unreadable_reason) from stdin") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                conn.commit()  # a block at a time: an interrupted run keeps what it verified
+                summary.verified += len(rows)
+        finally:
+            if pool:
+                pool.shutdown()
+            bar.close()
+    summary.seconds = time.monotonic() - started
+    return summary
