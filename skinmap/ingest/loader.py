@@ -24,6 +24,7 @@ from skinmap import harmonise
 from skinmap.db import connect
 from skinmap.hashing import ImageFingerprint, UnreadableImage, fingerprint
 from skinmap.ingest.mapping import MODALITIES, Mapping, MappingError
+from skinmap.quality import ImageQuality
 
 BATCH_ROWS = 1000
 PARALLEL_MIN_IMAGES = 400
@@ -240,6 +241,7 @@ METADATA_COLUMNS = (
     "laterality", "diagnosis_raw", "diagnosis", "icd10_code", "icd10_category", "icd10_block", "icd10_chapter",
     "is_malignant", "icd10_match",
 )
+QUALITY_COLUMNS = ImageQuality.columns()
 PROVENANCE_OF = {
     "fitzpatrick_provenance": "fitzpatrick_group", "age_provenance": "age_years", "sex_provenance": "sex",
     "country_provenance": "country_code", "body_site_provenance": "body_region",
@@ -277,6 +279,13 @@ def _write_batch(conn, rows: list[_Row], dataset_id: int, run_id: int) -> None:
             for r in rows:
                 if r.fingerprint is not None:
                     copy.write_row((ids[r.key], r.fingerprint.signature, r.fingerprint.signature_mirrored))
+        with conn.cursor().copy(
+            f"copy atlas.image_quality (image_id, {', '.join(QUALITY_COLUMNS)}) from stdin with (format binary)"
+        ) as copy:
+            copy.set_types(["int8", *("float4" for _ in QUALITY_COLUMNS)])
+            for r in rows:
+                if r.fingerprint is not None:
+                    copy.write_row((ids[r.key], *r.fingerprint.quality.values()))
         issues = [
             (run_id, dataset_id, r.row_number, r.key, col, raw, reason, False)
             for r in rows for col, raw, reason in r.problems
