@@ -42,8 +42,8 @@ near-constant image can have normal brightness, entropy and edges):
   thumbnail: low for a flat image and for a flat image with pixel noise,
   whose noise the box filter averages away (entropy does not: noise has
   high entropy).
-- ``sharpness``: the root-mean-square of gray minus its 3 x 3 box blur,
-  divided by the gray standard deviation, on the 256 px copy:
+- ``sharpness``: the root-mean-square of gray minus its Gaussian blur
+  (radius 1 px), divided by the gray standard deviation, on the 256 px copy:
   high-frequency energy relative to contrast, so a smooth, low-contrast
   dermoscopy image is not called blurry for being smooth.
 
@@ -118,7 +118,7 @@ def measure(image: Image.Image) -> ImageQuality:
     gray_image = work.convert("L")
     gray = np.asarray(gray_image, dtype=np.float32)
     contrast = float(gray.std())
-    smooth = np.asarray(gray_image.filter(ImageFilter.BoxBlur(1)), dtype=np.float32)
+    smooth = np.asarray(gray_image.filter(ImageFilter.GaussianBlur(1)), dtype=np.float32)
     inner = (slice(2, -2), slice(2, -2)) if min(gray.shape) > 8 else (slice(None), slice(None))
     residual = float(np.sqrt(np.mean((gray - smooth)[inner] ** 2)))
     thumb = np.asarray(gray_image.resize((THUMB_SIDE, THUMB_SIDE), Image.BOX), dtype=np.float32)
