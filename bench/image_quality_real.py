@@ -35,63 +35,16 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from skinmap.hashing import fingerprint  # noqa: E402
+from skinmap.junk import JUNK_KINDS, make_junk  # noqa: E402
 from skinmap.quality import ImageQuality, issues, thresholds  # noqa: E402
 
 REALDEV = REPO.parent / "shared" / "realdev"
-
-# junk kind -> the issue that must be flagged for it to count as caught
-JUNK_KINDS: dict[str, str] = {
-    "stripes_vertical": "stripes",  # one row repeated: every row the same
-    "stripes_horizontal": "stripes",  # one column repeated
-    "flat": "near_constant",
-    "near_constant_noise": "near_constant",  # flat colour + pixel noise (sd 6 levels)
-    "dark": "dark",
-    "bright": "light",
-    "blurred": "blurry",
-    "tiny": "tiny",
-    "extreme_aspect": "odd_aspect_ratio",
-    "grayscale": "grayscale",
-}
-
-
-def make_junk(kind: str, image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """One junk image of `kind` made from a real RGB image (seeded where random)."""
-    a = np.asarray(image)
-    h, w = a.shape[:2]
-    if kind == "stripes_vertical":
-        row = int(rng.integers(h // 4, 3 * h // 4))
-        return Image.fromarray(np.repeat(a[row:row + 1], h, axis=0))
-    if kind == "stripes_horizontal":
-        col = int(rng.integers(w // 4, 3 * w // 4))
-        return Image.fromarray(np.repeat(a[:, col:col + 1], w, axis=1))
-    mean = a.reshape(-1, 3).mean(axis=0)
-    if kind == "flat":
-        return Image.fromarray(np.broadcast_to(mean.astype(np.uint8), a.shape).copy())
-    if kind == "near_constant_noise":
-        noisy = mean + rng.normal(0.0, 6.0, size=a.shape)
-        return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
-    if kind == "dark":  # under-exposed: 15% of the light
-        return Image.fromarray((a.astype(np.float32) * 0.15).astype(np.uint8))
-    if kind == "bright":  # over-exposed: 10% of the distance to white left
-        return Image.fromarray((255 - (255 - a.astype(np.float32)) * 0.1).astype(np.uint8))
-    if kind == "blurred":  # out of focus: Gaussian sigma 2% of the longest side
-        return image.filter(ImageFilter.GaussianBlur(0.02 * max(w, h)))
-    if kind == "tiny":
-        scale = 48 / max(w, h)
-        return image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
-    if kind == "extreme_aspect":  # a strip: height a quarter of the width
-        top = int(rng.integers(0, max(1, h - w // 4)))
-        return image.crop((0, top, w, top + max(1, w // 4)))
-    if kind == "grayscale":
-        return image.convert("L").convert("RGB")
-    raise ValueError(kind)
-
 
 def _jpeg(image: Image.Image, quality: int = 90) -> bytes:
     out = io.BytesIO()
