@@ -17,7 +17,7 @@ JUNK_KINDS: dict[str, str] = {
     "near_constant_noise": "near_constant",  # the mean colour + pixel noise (sd 6 levels)
     "dark": "dark",  # under-exposed: 15% of the light
     "bright": "light",  # over-exposed: 10% of the distance to white left
-    "blurred": "blurry",  # out of focus: Gaussian blur, sigma 2% of the longest side
+    "blurred": "blurry",  # out of focus: Gaussian blur, sigma 2% of the longest side (make_junk)
     "tiny": "tiny",  # longest side 48 px
     "extreme_aspect": "odd_aspect_ratio",  # a strip, height a quarter of the width
     "grayscale": "grayscale",  # a gray copy of a colour image
@@ -25,8 +25,13 @@ JUNK_KINDS: dict[str, str] = {
 """Junk kind -> the issue that must be flagged for it to count as caught."""
 
 
-def make_junk(kind: str, image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """One junk image of `kind` made from an RGB image (seeded where random)."""
+def make_junk(kind: str, image: Image.Image, rng: np.random.Generator, *, blur_sigma: float = 0.02) -> Image.Image:
+    """One junk image of `kind` made from an RGB image (seeded where random).
+
+    `blur_sigma` is the Gaussian sigma of "blurred" as a share of the longest
+    side: 2% on real photos (the bench); the demo's 160 px synthetic renders
+    are smooth to begin with, so the demo blurs them by 5%.
+    """
     a = np.asarray(image.convert("RGB"))
     h, w = a.shape[:2]
     if kind == "stripes_vertical":
@@ -45,7 +50,7 @@ def make_junk(kind: str, image: Image.Image, rng: np.random.Generator) -> Image.
     if kind == "bright":
         return Image.fromarray((255 - (255 - a.astype(np.float32)) * 0.1).astype(np.uint8))
     if kind == "blurred":
-        return image.convert("RGB").filter(ImageFilter.GaussianBlur(0.02 * max(w, h)))
+        return image.convert("RGB").filter(ImageFilter.GaussianBlur(blur_sigma * max(w, h)))
     if kind == "tiny":
         scale = 48 / max(w, h)
         return image.convert("RGB").resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
