@@ -21,6 +21,7 @@ from skinmap.db import connect
 from skinmap.dbt_runner import build
 from skinmap.hashing import fingerprint
 from skinmap.ingest import ingest
+from skinmap.ingest.loader import IngestSummary
 from skinmap.ingest.mapping import build_mapping
 from skinmap.junk import JUNK_KINDS, make_junk
 from tests.fix_images import write_csv
@@ -95,6 +96,7 @@ def quality_atlas(server_url, tmp_path_factory):
     root = tmp_path_factory.mktemp("quality")
     expected: dict[tuple[str, str], str | None] = {}  # (slug, key) -> the issue it must have, None = clean
     rng = np.random.default_rng(14)
+    summaries: dict[str, IngestSummary] = {}
     for modality, rows in _realdev_sample().items():
         slug = f"real-{modality}"
         files: dict[str, bytes] = {}
@@ -106,13 +108,15 @@ def quality_atlas(server_url, tmp_path_factory):
                 source = im.convert("RGB")
             files[f"junk_{kind}"] = _jpeg(make_junk(kind, source, rng))
             expected[(slug, f"junk_{kind}")] = JUNK_KINDS[kind]
-        ingest(url, build_mapping(_write_dataset(root, slug, modality, files), root), progress=False)
+        summary = ingest(url, build_mapping(_write_dataset(root, slug, modality, files), root), progress=False)
+        summaries[slug] = summary
     gray_rows = _realdev_sample()["dermoscopic"][:3]
     gray = {f"gray_{i}": _jpeg(Image.open(REALDEV / r["file"]).convert("L")) for i, r in enumerate(gray_rows)}
-    ingest(url, build_mapping(_write_dataset(root, "gray-set", "dermoscopic", gray), root), progress=False)
+    summaries["gray-set"] = ingest(url, build_mapping(_write_dataset(root, "gray-set", "dermoscopic", gray), root),
+                                   progress=False)
     expected.update({("gray-set", k): None for k in gray})  # a grayscale dataset: gray is not an issue there
     _build(url)
-    yield url, expected
+    yield url, expected, summaries
     db.drop_database(server_url, name)
 
 
@@ -124,7 +128,7 @@ def _flags(url: str) -> dict[tuple[str, str], list[str]]:
 
 
 def test_every_planted_junk_kind_is_flagged_and_real_images_are_not(quality_atlas):
-    url, expected = quality_atlas
+    url, expected, _ = quality_atlas
     flags = _flags(url)
     assert set(flags) == set(expected)
     missed = {k: flags[k] for k, issue in expected.items() if issue is not None and issue not in flags[k]}
@@ -144,7 +148,7 @@ def test_every_planted_junk_kind_is_flagged_and_real_images_are_not(quality_atla
 
 def test_sql_flags_agree_with_python(quality_atlas):
     """int_images_quality_flagged and skinmap.quality.issues() apply the same thresholds the same way."""
-    url, _ = quality_atlas
+    url, _, _ = quality_atlas
     columns = quality.ImageQuality.columns()
     with connect(url) as conn:
         rows = conn.execute(
@@ -160,7 +164,7 @@ def test_sql_flags_agree_with_python(quality_atlas):
 
 
 def test_kpi_counts_and_flag_list(quality_atlas):
-    url, expected = quality_atlas
+    url, expected, _ = quality_atlas
     with connect(url) as conn:
         kpi = {(r[0], r[1]): r[2:] for r in conn.execute(
             "select dataset_slug, issue, n_images, n_screened, n_not_screened, n_flagged, share_flagged "
@@ -186,7 +190,7 @@ def test_kpi_counts_and_flag_list(quality_atlas):
 
 def test_an_image_without_quality_row_is_not_screened_and_breaks_nothing(quality_atlas):
     """An atlas ingested before screening existed: images without a quality row are counted apart."""
-    url, _ = quality_atlas
+    url, _, _ = quality_atlas
     with connect(url) as conn:
         image_id = conn.execute(
             "select image_id from atlas.image i join atlas.dataset d using (dataset_id) "
@@ -217,8 +221,22 @@ def test_an_image_without_quality_row_is_not_screened_and_breaks_nothing(quality
         _build(url)
 
 
+def test_ingest_summary_previews_the_issues(quality_atlas):
+    """The ingest summary counts the issues skinmap.quality finds; the views find the same."""
+    url, _, summaries = quality_atlas
+    clinical = summaries["real-clinical"]
+    assert clinical.quality_issues["stripes"] == 2 and clinical.quality_issues["blurry"] == 1
+    assert clinical.quality_issues["grayscale"] == 1 and not summaries["gray-set"].quality_issues
+    assert any(line.startswith("  image quality among new ok images: ") for line in clinical.lines())
+    with connect(url) as conn:
+        counted = dict(conn.execute(
+            "select issue, n_flagged from kpi.kpi_image_quality_v1 "
+            "where dataset_slug = 'real-clinical' and not is_summary and n_flagged > 0").fetchall())
+    assert counted == dict(clinical.quality_issues)
+
+
 def test_quality_row_is_written_with_the_image_and_removed_with_it(quality_atlas):
-    url, _ = quality_atlas
+    url, _, _ = quality_atlas
     with connect(url) as conn:
         n_ok, n_quality = conn.execute(
             "select count(*) filter (where status = 'ok'), count(q.image_id) "
