@@ -154,6 +154,8 @@ def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
     checks.append(Check("near-duplicate precision / F1", "1.000 / 1.000",
                         f"{precision:.3f} / {f1:.3f} ({len(pairs)} pairs reported)", precision >= 0.95 and f1 >= 0.9))
 
+    checks.append(_junk_check(url, truth))
+
     first_year = min(d["release_year"] for d in truth["datasets"])
     novel, repetitive = novelty.get(truth["novel_year"]), novelty.get(truth["repetitive_year"])
     first_value = novelty.get(first_year, "missing")
@@ -166,6 +168,32 @@ def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
         novel is not None and repetitive is not None and float(novel) > 1.0 > float(repetitive),
     ))
     return checks
+
+
+def _junk_check(url: str, truth: dict) -> Check:
+    """Planted junk (stripes, flat, dark, blurred) against kpi_image_quality_v1 and its per-image list.
+
+    Every planted junk image must be flagged with its issue, and no other
+    image flagged except as tiny: the resized near-duplicate copies can be
+    under 64 px, which is tiny by the rule, and the count says so.
+    """
+    planted = {(j["slug"], j["key"]): j["issue"] for j in truth.get("junk", [])}
+    with db.connect(url) as conn:
+        listed: dict[tuple[str, str], set[str]] = {}
+        for slug, key, issue in conn.execute(
+                "select dataset_slug, source_key, issue from kpi.kpi_image_quality_flags_v1"):
+            listed.setdefault((slug, key), set()).add(issue)
+        n_any = conn.execute(
+            "select coalesce(sum(n_flagged), 0) from kpi.kpi_image_quality_v1 where issue = 'any'").fetchone()[0]
+    caught = sum(1 for k, issue in planted.items() if issue in listed.get(k, set()))
+    others = {k: v for k, v in listed.items() if k not in planted}
+    other_issues = sorted({i for v in others.values() for i in v})
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(
+        {j["kind"]: sum(1 for x in truth["junk"] if x["kind"] == j["kind"]) for j in truth.get("junk", [])}.items()))
+    measured = (f"{caught} with their issue; kpi_image_quality_v1 any {n_any} "
+                f"(+{len(others)} other: {', '.join(other_issues) or 'none'})")
+    ok = caught == len(planted) > 0 and int(n_any) == len(listed) and set(other_issues) <= {"tiny"}
+    return Check("junk images flagged (image quality)", f"{len(planted)} ({kinds})", measured, ok)
 
 
 def format_checks(checks: list[Check]) -> str:

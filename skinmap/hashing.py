@@ -4,6 +4,8 @@ Exact duplicates are images whose decoded pixels hash the same (a PNG copy of
 a JPEG's pixels is still a duplicate). The pixel signature is a mean-centred,
 unit-norm 32x32 grayscale thumbnail: its dot product with another is their
 normalised cross-correlation, the second check of near-duplicate candidates.
+The quality metrics (skinmap.quality) are computed from the same decoded
+image, so every image is screened once, at ingest.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from skinmap.quality import ImageQuality, measure
 
 SIGNATURE_SIDE = 32
 Image.MAX_IMAGE_PIXELS = 200_000_000  # large total-body photos are legitimate
@@ -30,6 +34,7 @@ class ImageFingerprint:
     height: int
     signature: np.ndarray
     signature_mirrored: np.ndarray
+    quality: ImageQuality
 
 
 def decode_rgb(data: bytes) -> Image.Image:
@@ -69,4 +74,5 @@ def fingerprint(data: bytes) -> ImageFingerprint:
         height=image.height,
         signature=signature,
         signature_mirrored=mirrored,
+        quality=measure(image),
     )

@@ -15,7 +15,10 @@
   its source (same patient, same lesion), some fields left blank;
 - quarantine cases: 2 corrupt image files (a truncated JPEG, a text file
   named ``.jpg``) and 1 row whose file is missing; and 2 out-of-range values
-  (Fitzpatrick 9, age 240) on rows whose images are fine.
+  (Fitzpatrick 9, age 240) on rows whose images are fine;
+- junk images for the quality screening (``synth_spec.JUNK_PLAN``, listed in
+  ``junk``): vertical stripes, flat colour, dark and blurred images in
+  ``afri-delta``, ok images with ordinary metadata (they count in the shares).
 
 Only numpy and Pillow; a given ``seed`` gives byte-identical output.
 
@@ -581,6 +584,7 @@ class _Rec:
     problem: str | None = None  # corrupt image | missing file | fitzpatrick | age
     raw: dict[str, str] = field(default_factory=dict)  # raw overrides (out-of-range values)
     used_as_source: bool = False
+    junk: str | None = None  # a junk kind of skinmap.junk (image-quality screening)
 
 
 def _pick(rng: np.random.Generator, probs: dict[str, float]) -> str:
@@ -740,6 +744,37 @@ ignore_columns: {ignore}
 # the atlas
 
 
+def _plant_junk(recs: list[_Rec], ds: S.DatasetSpec, di: int, seed: int, scale: float) -> None:
+    """Append the junk images S.JUNK_PLAN plants in this dataset (image-quality screening).
+
+    Each is a fresh render, turned into junk; its metadata is sampled as an
+    original's, with its own patient and lesion ids.
+    """
+    from skinmap.junk import make_junk
+
+    plan = [(kind, _count(n, scale, minimum)) for slug, kind, n, minimum in S.JUNK_PLAN if slug == ds.slug]
+    meta_rng = np.random.default_rng([seed, 8, di])
+    j = 0
+    for kind, n in plan:
+        for _ in range(n):
+            rng = np.random.default_rng([seed, 9, di, j])
+            meta = _sample_meta(meta_rng, ds, [], j)
+            meta.update(patient_id=f"{ds.key_prefix}PJ{j + 1:04d}", lesion_id=f"{ds.key_prefix}LJ{j + 1:04d}")
+            derm = ds.modality == "dermoscopic" or (ds.modality == "mixed" and rng.random() < 0.5)
+            pixels = _render(rng, ds.size, meta["fitz_true"], meta["diagnosis"], derm)
+            junk = np.asarray(make_junk(kind, Image.fromarray(pixels), rng, blur_sigma=S.JUNK_BLUR_SIGMA))
+            data = _jpeg(junk, 92)
+            recs.append(_Rec(ds.slug, data, ".jpg", _decode(data), meta, pristine=False, junk=kind))
+            j += 1
+
+
+def _junk_truth(recs: list[_Rec]) -> list[dict[str, str]]:
+    """The planted junk: dataset, key, kind and the issue the screening must flag."""
+    from skinmap.junk import JUNK_KINDS
+
+    return [{"slug": r.slug, "key": r.key, "kind": r.junk, "issue": JUNK_KINDS[r.junk]} for r in recs if r.junk]
+
+
 def _count(n: int, scale: float, minimum: int) -> int:
     return max(minimum, int(round(n * scale)))
 
@@ -857,6 +892,8 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
                 if bar:
                     bar.update()
 
+        _plant_junk(recs[slug], ds, di, seed, scale)
+
         # keys: sparse increasing numbers, assigned in a shuffled order
         krng = np.random.default_rng([seed, 6, di])
         nums = np.sort(krng.choice(len(recs[slug]) * 3, size=len(recs[slug]), replace=False)) + 1
@@ -897,6 +934,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
                     **harmonise_row(row),
                     "copy_of": [r.copy_of.slug, r.copy_of.key] if r.copy_of else None,
                     "copy_kind": r.kind,
+                    "junk": r.junk,
                 }
             )
         cols = ["image_id", "file_name", "patient_id", "lesion_id", "diagnosis"]
@@ -1011,7 +1049,8 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
                 "modality": ds.modality,
                 "role": ds.role,
                 "n_rows": len(rs),
-                "n_originals": sum(1 for r in rs if r.copy_of is None),
+                "n_originals": sum(1 for r in rs if r.copy_of is None and r.junk is None),
+                "n_junk": sum(1 for r in rs if r.junk is not None),
                 "n_exact_copies": sum(1 for r in rs if r.kind in S.EXACT_KINDS),
                 "n_near_copies": sum(1 for r in rs if r.copy_of is not None and r.kind not in S.EXACT_KINDS),
                 "n_copies_from_other_datasets": sum(1 for r in rs if r.copy_of is not None and r.copy_of.slug != s),
@@ -1043,6 +1082,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
         "duplicate_clusters": dup_clusters,
         "dataset_overlap_by_cluster": overlap,
         "quarantine": quarantine,
+        "junk": _junk_truth(all_recs),
         "out_of_range": out_of_range,
         "images": truth_images,
     }

@@ -273,3 +273,21 @@ PROBLEM_DATASET = "clinic-gamma"
 
 AGE_VALID = (0, 120)
 FITZ_VALID = (1, 6)
+
+JUNK_PLAN: tuple[tuple[str, str, int, int], ...] = (
+    # (dataset, junk kind of skinmap.junk, n at scale 1, minimum)
+    ("afri-delta", "stripes_vertical", 3, 2),
+    ("afri-delta", "flat", 3, 2),
+    ("afri-delta", "dark", 3, 2),
+    ("afri-delta", "blurred", 3, 2),
+)
+"""Planted junk for the image-quality screening: each is a fresh render (never
+itself in the atlas, so no junk is a duplicate of a kept image) turned into
+junk by skinmap.junk.make_junk, with ordinary metadata. Planted in the novel
+dataset only, where it can only raise that year's novelty, which the demo
+expects to be high anyway."""
+
+JUNK_BLUR_SIGMA = 0.05
+"""Gaussian sigma of the demo's blurred junk, as a share of the longest side:
+the 160 px renders are smooth, so 2% (the real-image bench) is not blur
+enough to tell apart (README "Image quality")."""

@@ -4,7 +4,9 @@ Rows already in the atlas (same dataset and key) are skipped, so a second run
 adds nothing and an interrupted run resumes. Nothing is lost silently: an
 unreadable image or a missing file becomes a quarantined image row with its
 reason; an unusable field value becomes unknown with an `atlas.ingest_issue`
-row; an unmapped column is reported once per dataset.
+row; an unmapped column is reported once per dataset. Each decoded image's
+quality metrics (skinmap.quality) are stored with it in atlas.image_quality;
+the summary counts the issues they show, as a preview of kpi_image_quality.
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ from skinmap import harmonise
 from skinmap.db import connect
 from skinmap.hashing import ImageFingerprint, UnreadableImage, fingerprint
 from skinmap.ingest.mapping import MODALITIES, Mapping, MappingError
+from skinmap.quality import ImageQuality
+from skinmap.quality import issues as quality_issues
+from skinmap.quality import thresholds as quality_thresholds
 
 BATCH_ROWS = 1000
 PARALLEL_MIN_IMAGES = 400
@@ -42,6 +47,7 @@ class IngestSummary:
     unknown_fields: Counter = field(default_factory=Counter)
     unknown_columns: list[str] = field(default_factory=list)
     icd10_matches: Counter = field(default_factory=Counter)
+    quality_issues: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
     @property
@@ -61,6 +67,9 @@ class IngestSummary:
         if self.unknown_fields:
             known = ", ".join(f"{f} {n}" for f, n in sorted(self.unknown_fields.items()))
             out.append(f"  unknown values among new ok images: {known}")
+        if self.quality_issues:
+            found = ", ".join(f"{i} {n}" for i, n in sorted(self.quality_issues.items()))
+            out.append(f"  image quality among new ok images: {found} (kpi_image_quality_v1 after skinmap build)")
         if self.icd10_matches:
             matches = ", ".join(f"{m} {n}" for m, n in sorted(self.icd10_matches.items()))
             out.append(f"  diagnosis -> ICD-10-CM among new ok images: {matches}")
@@ -240,6 +249,7 @@ METADATA_COLUMNS = (
     "laterality", "diagnosis_raw", "diagnosis", "icd10_code", "icd10_category", "icd10_block", "icd10_chapter",
     "is_malignant", "icd10_match",
 )
+QUALITY_COLUMNS = ImageQuality.columns()
 PROVENANCE_OF = {
     "fitzpatrick_provenance": "fitzpatrick_group", "age_provenance": "age_years", "sex_provenance": "sex",
     "country_provenance": "country_code", "body_site_provenance": "body_region",
@@ -277,6 +287,13 @@ def _write_batch(conn, rows: list[_Row], dataset_id: int, run_id: int) -> None:
             for r in rows:
                 if r.fingerprint is not None:
                     copy.write_row((ids[r.key], r.fingerprint.signature, r.fingerprint.signature_mirrored))
+        with conn.cursor().copy(
+            f"copy atlas.image_quality (image_id, {', '.join(QUALITY_COLUMNS)}) from stdin with (format binary)"
+        ) as copy:
+            copy.set_types(["int8", *("float4" for _ in QUALITY_COLUMNS)])
+            for r in rows:
+                if r.fingerprint is not None:
+                    copy.write_row((ids[r.key], *r.fingerprint.quality.values()))
         issues = [
             (run_id, dataset_id, r.row_number, r.key, col, raw, reason, False)
             for r in rows for col, raw, reason in r.problems
@@ -380,6 +397,7 @@ def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_c
                                  ("country", "country_code"), ("body_site", "body_region"), ("diagnosis", "diagnosis")):
                 if r.harmonised[column] is None:
                     summary.unknown_fields[name] += 1
+        _count_quality_issues(summary, [r.fingerprint for r in pending if r.fingerprint and not r.quarantine_reason])
         _resolve_isic_release_years(conn)
         summary.seconds = time.monotonic() - started
         conn.execute(
@@ -393,6 +411,17 @@ def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_c
         )
         conn.commit()
     return summary
+
+
+def _count_quality_issues(summary: IngestSummary, fingerprints: list[ImageFingerprint]) -> None:
+    """The issues skinmap.quality.issues() finds, with this run's images standing for the dataset's colour."""
+    if not fingerprints:
+        return
+    limits = quality_thresholds()
+    colour = sum(fp.quality.chroma >= limits["quality_grayscale_max_chroma"] for fp in fingerprints)
+    for fp in fingerprints:
+        summary.quality_issues.update(quality_issues(fp.quality, fp.width, fp.height,
+                                                     dataset_is_colour=colour * 2 > len(fingerprints), limits=limits))
 
 
 def _resolve_isic_release_years(conn) -> None:

@@ -14,6 +14,7 @@ final as (
         image_id,
         dataset_id,
         source_key,
+        file_path,
         byte_sha256,
         pixel_sha256,
         width,
