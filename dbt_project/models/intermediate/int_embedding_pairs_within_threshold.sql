@@ -6,7 +6,10 @@
     any two images with the same pixel hash (exact duplicates, kept whatever
     their scores). A candidate without a verdict (no readable file, imported
     vectors, verify-duplicates not run) falls back to its mirror-aware
-    pixel-signature similarity (>= sigma); verified_by says which decided. -#}
+    pixel-signature similarity (>= sigma); verified_by says which decided.
+    A degenerate image (flat, striped, no information: int_images_quality_
+    flagged) is in no pair: junk of one kind would otherwise form clusters;
+    kpi_image_quality_flags lists it instead. -#}
 
 with
 
@@ -36,6 +39,11 @@ signatures as (
 
 signatures_b as (
     select * from {{ ref('stg_atlas__pixel_signatures') }}
+),
+
+degenerate_images as (
+    select image_id from {{ ref('int_images_quality_flagged') }}
+    where is_degenerate
 ),
 
 verdicts as (
@@ -150,7 +158,10 @@ decided_pairs as (
 
 verified_pairs as (
     select * from decided_pairs
-    where verified_by is not null
+    where
+        verified_by is not null
+        and image_id_a not in (select degenerate_images.image_id from degenerate_images)
+        and image_id_b not in (select degenerate_images.image_id from degenerate_images)
 ),
 
 final as (
