@@ -57,6 +57,24 @@ def _describe_file(path: str | None) -> Features | str:
         return f"unreadable file: {exc}"
 
 
+def _chunk(pairs: np.ndarray, features: dict[int, Features | str]) -> tuple[list, dict]:
+    ids = set(pairs.ravel().tolist())
+    return pairs.tolist(), {i: features[i] for i in ids}
+
+
+def _match_chunk(chunk: tuple[list, dict]) -> list[tuple]:
+    """Rows of atlas.duplicate_verification for pairs whose images are described (or a reason they are not)."""
+    pairs, features = chunk
+    rows = []
+    for a, b in pairs:
+        fa, fb = features[a], features[b]
+        if isinstance(fa, str) or isinstance(fb, str):
+            rows.append((a, b, METHOD, None, fa if isinstance(fa, str) else fb))
+        else:
+            rows.append((a, b, METHOD, inliers(fa, fb, CONFIG), None))
+    return rows
+
+
 def _pending_pairs(conn, max_distance: float, k: int) -> tuple[np.ndarray, int, int]:
     """Candidate pairs (a < b) of every model without a verdict of METHOD; also the total and verified counts."""
     rows = conn.execute(
@@ -110,15 +128,12 @@ def verify_candidates(url: str, *, workers: int = 2, progress: bool = True) -> V
                 files = [paths.get(int(i)) for i in ids]
                 described = list(pool.map(_describe_file, files, chunksize=16) if pool else map(_describe_file, files))
                 features = dict(zip(ids.tolist(), described))
-                rows = []
-                for a, b in block.tolist():
-                    fa, fb = features[a], features[b]
-                    if isinstance(fa, str) or isinstance(fb, str):
-                        rows.append((a, b, METHOD, None, fa if isinstance(fa, str) else fb))
-                        summary.unreadable += 1
-                    else:
-                        rows.append((a, b, METHOD, inliers(fa, fb, CONFIG), None))
-                    bar.update(1)
+                chunks = [_chunk(part, features) for part in np.array_split(block, max(1, workers * 4))
+                          if len(part)]
+                rows = [row for done in (pool.map(_match_chunk, chunks) if pool else map(_match_chunk, chunks))
+                        for row in done]
+                summary.unreadable += sum(1 for row in rows if row[3] is None)
+                bar.update(len(rows))
                 with conn.cursor().copy(
                         "copy atlas.duplicate_verification (image_id_a, image_id_b, method, n_inliers, "
                         "unreadable_reason) from stdin") as copy:
