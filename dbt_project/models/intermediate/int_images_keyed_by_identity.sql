@@ -35,6 +35,7 @@ keyed as (
         dataset_order.dataset_slug,
         dataset_order.dataset_release_order,
         images.release_year,
+        images.source_key,
         images.source_image_id,
         coalesce(images.source_image_id, 'image:' || images.image_id::text) as identity_key,
         images.lesion_id,
