@@ -126,6 +126,11 @@ scoped_pairs as (
     group by model_id, image_id_a, image_id_b
 ),
 
+evidence_kinds as (
+    select kinds.evidence
+    from (values ('any'), ('source_id'), ('exact_pixels'), ('near_duplicate')) as kinds (evidence)
+),
+
 evidenced as (
     select
         evidence_kinds.evidence,
@@ -136,14 +141,23 @@ evidenced as (
         scoped_pairs.is_by_exact_pixels,
         scoped_pairs.is_by_near_duplicate
     from scoped_pairs
-    cross join lateral (
-        values
-        ('any', true),
-        ('source_id', scoped_pairs.model_id is null and scoped_pairs.is_by_source_id),
-        ('exact_pixels', scoped_pairs.model_id is null and scoped_pairs.is_by_exact_pixels),
-        ('near_duplicate', scoped_pairs.is_by_near_duplicate)
-    ) as evidence_kinds (evidence, is_found)
-    where evidence_kinds.is_found
+    cross join evidence_kinds
+    where
+        evidence_kinds.evidence = 'any'
+        or (
+            evidence_kinds.evidence = 'source_id'
+            and scoped_pairs.model_id is null
+            and scoped_pairs.is_by_source_id
+        )
+        or (
+            evidence_kinds.evidence = 'exact_pixels'
+            and scoped_pairs.model_id is null
+            and scoped_pairs.is_by_exact_pixels
+        )
+        or (
+            evidence_kinds.evidence = 'near_duplicate'
+            and scoped_pairs.is_by_near_duplicate
+        )
 ),
 
 final as (
