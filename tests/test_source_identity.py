@@ -182,3 +182,27 @@ def test_migration_backfills_existing_rows_and_downgrades(empty_db):
     with db.connect(empty_db) as conn:
         assert conn.execute("select count(*) from information_schema.columns where table_schema = 'atlas' "
                             "and table_name = 'image' and column_name = 'source_image_id'").fetchone()[0] == 0
+
+
+def test_v2_overlap_keeps_the_vector_evidence_beside_the_ids(kpi_atlas):
+    """On the embedded demo atlas: per-model rows exist, and v2's evidence covers everything v1 counted."""
+    with db.connect(kpi_atlas) as conn:
+        scopes = set(conn.execute("select distinct evidence, model_name is null from kpi.kpi_dataset_overlap_v2"))
+        uncovered = conn.execute(
+            """
+            select v1.model_name, v1.dataset_slug_a, v1.dataset_slug_b, v1.n_with_duplicate_in_b,
+                   v2.n_with_duplicate_in_b, v2.n_found_by_exact_pixels, v2.n_found_by_near_duplicate
+            from kpi.kpi_dataset_overlap_v1 as v1
+            join kpi.kpi_dataset_overlap_v2 as v2
+                on v2.evidence = 'any' and v2.model_name = v1.model_name
+                and v2.dataset_slug_a = v1.dataset_slug_a and v2.dataset_slug_b = v1.dataset_slug_b
+            where v2.n_with_duplicate_in_b < v1.n_with_duplicate_in_b
+               or v2.n_found_by_exact_pixels + v2.n_found_by_near_duplicate < v1.n_with_duplicate_in_b
+            """).fetchall()
+        n_v1 = conn.execute("select sum(n_with_duplicate_in_b) from kpi.kpi_dataset_overlap_v1").fetchone()[0]
+        exact = conn.execute("select coalesce(sum(n_with_duplicate_in_b), 0) from kpi.kpi_dataset_overlap_v2 "
+                             "where evidence = 'exact_pixels'").fetchone()[0]
+    assert scopes == {("source_id", True), ("exact_pixels", True), ("any", True),
+                      ("near_duplicate", False), ("any", False)}
+    assert n_v1 > 0 and exact > 0  # (this fixture computes no kNN edges: v1's pairs are its exact duplicates)
+    assert uncovered == []
