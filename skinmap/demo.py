@@ -35,7 +35,7 @@ def prepare_data(out_dir: Path, *, scale: float, seed: int) -> dict:
     truth_path = out_dir / "truth.json"
     if truth_path.exists():
         truth = json.loads(truth_path.read_text())
-        if truth.get("seed") == seed and truth.get("scale") == scale:
+        if truth.get("seed") == seed and truth.get("scale") == scale and "republished" in truth:
             return truth
     from skinmap.synth import generate_atlas
 
@@ -51,7 +51,7 @@ def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str],
     seconds: dict[str, float] = {}
     migrate.ready(url)
     started = time.monotonic()
-    for dataset in truth["datasets"]:
+    for dataset in [*truth["datasets"], *truth.get("metadata_only_datasets", [])]:
         summary = ingest(url, load_mapping(data_dir / dataset["slug"] / "mapping.yaml"), progress=progress)
         for line in summary.lines():
             echo(line)
@@ -155,6 +155,7 @@ def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
                         f"{precision:.3f} / {f1:.3f} ({len(pairs)} pairs reported)", precision >= 0.95 and f1 >= 0.9))
 
     checks.append(_junk_check(url, truth))
+    checks += _identity_checks(url, truth)
 
     first_year = min(d["release_year"] for d in truth["datasets"])
     novel, repetitive = novelty.get(truth["novel_year"]), novelty.get(truth["repetitive_year"])
@@ -194,6 +195,57 @@ def _junk_check(url: str, truth: dict) -> Check:
                 f"(+{len(others)} other: {', '.join(other_issues) or 'none'})")
     ok = caught == len(planted) > 0 and int(n_any) == len(listed) and set(other_issues) <= {"tiny"}
     return Check("junk images flagged (image quality)", f"{len(planted)} ({kinds})", measured, ok)
+
+
+def _identity_checks(url: str, truth: dict) -> list[Check]:
+    """Identity without pixels: shots of one lesion, and a metadata-only set republishing ids."""
+    if "republished" not in truth:
+        return []
+    with db.connect(url) as conn:
+        per_lesion = {r[0]: r[1:] for r in conn.execute(
+            "select dataset_slug, n_with_lesion_id, n_lesions, max_images_per_lesion, mean_images_per_lesion, "
+            "n_with_patient_id, n_patients, max_images_per_patient from kpi.kpi_images_per_lesion_and_patient_v1 "
+            "where grain = 'dataset'")}
+        unique = conn.execute("select n_images, n_unique_by_source_id from kpi.kpi_unique_images_v1 "
+                              "where grain = 'atlas'").fetchone()
+        rep = truth["republished"]
+        overlap = conn.execute(
+            "select n_with_duplicate_in_b, share_with_duplicate_in_b, n_found_by_source_id "
+            "from kpi.kpi_dataset_overlap_v2 where evidence = 'source_id' and dataset_slug_a = %s "
+            "and dataset_slug_b = %s", (rep["slug"], rep["from"])).fetchone()
+        by_pixels = conn.execute(
+            "select coalesce(sum(n_with_duplicate_in_b), 0) from kpi.kpi_dataset_overlap_v2 "
+            "where evidence in ('exact_pixels', 'near_duplicate') and dataset_slug_a = %s", (rep["slug"],)).fetchone()
+    series = truth["lesion_series"]
+    planted = truth["images_per_lesion"]
+
+    def lesion_row(slug: str) -> tuple:
+        p = planted[slug]
+        return (p["n_with_lesion_id"], p["n_lesions"], p["max_images_per_lesion"], p["mean_images_per_lesion"],
+                p["n_with_patient_id"], p["n_patients"], p["max_images_per_patient"])
+
+    def same(measured: tuple | None, expected: tuple) -> bool:
+        return measured is not None and all(
+            (m is None and e is None) or (m is not None and e is not None and abs(float(m) - float(e)) < 1e-9)
+            for m, e in zip(measured, expected))
+
+    alpha = per_lesion.get(series["slug"])
+    lesions_ok = all(same(per_lesion.get(slug), lesion_row(slug)) for slug in planted)
+    u = truth["unique_by_source_id"]
+    return [
+        Check(f"shots of one lesion ({series['slug']}: {len(series['keys'])} images of {series['lesion_id']})",
+              f"max {planted[series['slug']]['max_images_per_lesion']}, "
+              f"{planted[series['slug']]['n_lesions']} lesions",
+              f"max {alpha[2]}, {alpha[1]} lesions" if alpha else "missing",
+              lesions_ok),
+        Check("unique images by source id (atlas)", f"{u['n_unique']} of {u['n_images']}",
+              f"{unique[1]} of {unique[0]}" if unique else "missing",
+              unique is not None and tuple(unique) == (u["n_images"], u["n_unique"])),
+        Check(f"{rep['slug']} republishes {rep['from']} (evidence source_id)", f"{rep['n']} (share 1.000)",
+              f"{overlap[0]} (share {overlap[1]:.3f}; pixels/vectors: {by_pixels[0]})" if overlap else "missing",
+              overlap is not None and overlap[0] == overlap[2] == rep["n"] and overlap[1] == 1.0
+              and by_pixels[0] == 0),
+    ]
 
 
 def format_checks(checks: list[Check]) -> str:

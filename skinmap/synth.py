@@ -1086,5 +1086,137 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
         "out_of_range": out_of_range,
         "images": truth_images,
     }
+    plant_lesion_series(out_dir, truth)  # identity without pixels (issue 14)
+    plant_republished_dataset(out_dir, truth, seed=seed)
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     return truth
+
+
+# ---------------------------------------------------------------------------
+# identity without pixels: shots of one lesion, a dataset republishing ids
+
+LESION_SERIES_DATASET = "derm-alpha"
+LESION_SERIES_SHOTS = 5  # distinct images (no copies of each other) of one lesion
+# A metadata-only challenge set (no image files) that republishes derm-beta's images under their ids.
+REPUBLISHER = {"slug": "challenge-zeta", "name": "Challenge Zeta (synthetic, metadata only)", "release_year": 2019,
+               "modality": "dermoscopic", "role": "republisher", "n_rows": 80}
+REPUBLISHED_FROM = "derm-beta"  # its keys are the shared source ids that the republisher reuses
+
+
+def _read_metadata(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_metadata(path: Path, cols: list[str], rows: list[dict[str, str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        wr = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
+        wr.writeheader()
+        wr.writerows(rows)
+
+
+def plant_lesion_series(out_dir: Path, truth: dict[str, Any]) -> None:
+    """Give several distinct originals of one dataset one lesion (and patient) id: shots of one lesion.
+
+    The shots are originals in no duplicate cluster (so no copy elsewhere
+    keeps their old ids); only their lesion_id and patient_id change, so no
+    pixel, share or duplicate truth moves. Records ``lesion_series`` and the
+    per-dataset ``images_per_lesion`` truth (over ok rows, from the files).
+    """
+    slug = LESION_SERIES_DATASET
+    path = Path(out_dir) / slug / "metadata.csv"
+    cols, rows = _read_metadata(path)
+    eligible = {t["key"] for t in truth["images"]
+                if t["slug"] == slug and t["status"] == "ok" and t["cluster"] is None and t["copy_of"] is None}
+    shots = [r for r in rows if r["image_id"] in eligible][:LESION_SERIES_SHOTS]
+    anchor = shots[0]
+    for r in shots[1:]:
+        r["lesion_id"], r["patient_id"] = anchor["lesion_id"], anchor["patient_id"]
+    _write_metadata(path, cols, rows)
+    truth["lesion_series"] = {"slug": slug, "lesion_id": anchor["lesion_id"], "patient_id": anchor["patient_id"],
+                              "keys": [r["image_id"] for r in shots]}
+    truth["images_per_lesion"] = _images_per_lesion(Path(out_dir), truth)
+
+
+def _images_per_lesion(out_dir: Path, truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ok = {(t["slug"], t["key"]) for t in truth["images"] if t["status"] == "ok"}
+    out = {}
+    for d in truth["datasets"]:
+        _, rows = _read_metadata(out_dir / d["slug"] / "metadata.csv")
+        rows = [r for r in rows if (d["slug"], r["image_id"]) in ok]
+        per: dict[str, dict[str, int]] = {"lesion": {}, "patient": {}}
+        for r in rows:
+            for kind in per:
+                if r.get(f"{kind}_id"):
+                    per[kind][r[f"{kind}_id"]] = per[kind].get(r[f"{kind}_id"], 0) + 1
+        out[d["slug"]] = {"n_images": len(rows)}
+        for kind, sizes in per.items():
+            out[d["slug"]].update({
+                f"n_with_{kind}_id": sum(sizes.values()), f"n_{kind}s": len(sizes),
+                f"max_images_per_{kind}": max(sizes.values(), default=None),
+                f"mean_images_per_{kind}": sum(sizes.values()) / len(sizes) if sizes else None,
+            })
+    return out
+
+
+def plant_republished_dataset(out_dir: Path, truth: dict[str, Any], *, seed: int) -> None:
+    """A metadata-only challenge set that republishes some of derm-beta's images under the same ids.
+
+    derm-beta's mapping states its keys as shared source ids
+    (``source_image_id: image_id``); ``challenge-zeta`` lists a sample of
+    those keys with their diagnosis and no image files, as a challenge's
+    ground truth does. Only identity by source id can see the overlap (no
+    pixels, no vectors). Its rows carry no Fitzpatrick, age or sex, so the
+    shares over known values stay as planted; the row counts (n_ok) and the
+    known-shares' denominators include them. Recorded under
+    ``metadata_only_datasets`` (ingested after ``datasets``) and
+    ``republished``.
+    """
+    out_dir = Path(out_dir)
+    src = out_dir / REPUBLISHED_FROM
+    mapping = (src / "mapping.yaml").read_text(encoding="utf-8")
+    if "source_image_id:" not in mapping:
+        mapping = mapping.replace("  lesion_id: lesion_id\n", "  lesion_id: lesion_id\n  source_image_id: image_id\n")
+        (src / "mapping.yaml").write_text(mapping, encoding="utf-8")
+    ok = {t["key"] for t in truth["images"] if t["slug"] == REPUBLISHED_FROM and t["status"] == "ok"}
+    _, rows = _read_metadata(src / "metadata.csv")
+    rows = [r for r in rows if r["image_id"] in ok]
+    ds = REPUBLISHER
+    n = max(5, min(len(rows), int(round(ds["n_rows"] * truth["scale"]))))
+    rng = np.random.default_rng([seed, 8])
+    picked = sorted(int(i) for i in rng.choice(len(rows), size=n, replace=False))
+    root = out_dir / ds["slug"]
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    _write_metadata(root / "metadata.csv", ["image_id", "diagnosis"],
+                    [{"image_id": rows[i]["image_id"], "diagnosis": rows[i]["diagnosis"]} for i in picked])
+    (root / "mapping.yaml").write_text(f"""\
+# Synthetic dataset written by skinmap.synth (role: {ds["role"]}): metadata only, no image folder.
+dataset:
+  slug: {ds["slug"]}
+  name: {ds["name"]}
+  release_year: {ds["release_year"]}
+  modality: {ds["modality"]}
+  licence: CC0-1.0 (synthetic)
+metadata: metadata.csv
+columns:
+  source_key: image_id
+  source_image_id: image_id
+  diagnosis: diagnosis
+""", encoding="utf-8")
+    keys = [rows[i]["image_id"] for i in picked]
+    truth["metadata_only_datasets"] = [{**ds, "n_rows": n, "republishes": REPUBLISHED_FROM}]
+    n_ok_before = truth["n_images_ok"]
+    truth["republished"] = {"slug": ds["slug"], "from": REPUBLISHED_FROM, "keys": keys, "n": n,
+                            "n_from": len(ok), "n_images_ok_before": n_ok_before}
+    truth["n_images_total"] += n
+    truth["n_images_ok"] = n_ok_before + n
+    counts = truth["counts_ok"]
+    counts["n_ok"] += n
+    truth["fitzpatrick_known_share"] = counts["n_fitzpatrick_known"] / counts["n_ok"]
+    truth["age_known_share"] = counts["n_age_known"] / counts["n_ok"]
+    truth["sex_known_share"] = counts["n_sex_known"] / counts["n_ok"]
+    # unique images by source id: every republished row is one of derm-beta's images
+    truth["unique_by_source_id"] = {"n_images": counts["n_ok"], "n_unique": counts["n_ok"] - n, "n_removed": n}

@@ -77,3 +77,28 @@ def test_kpi_command_prints_the_view(built_atlas):
     assert shown.exit_code == 0, shown.output
     assert "kpi.kpi_representation_headline_v1" in shown.output
     assert f"{truth['fitzpatrick_v_vi_share_known']:.4f}" in shown.output
+
+
+def test_overlap_v2_evidence_covers_v1_with_near_duplicates(built_atlas):
+    """kpi_dataset_overlap_v2's per-model `any` rows see every overlap v1 saw; near duplicates are their own evidence."""
+    url, truth = built_atlas
+    with connect(url) as conn:
+        uncovered = conn.execute(
+            """
+            select v1.model_name, v1.dataset_slug_a, v1.dataset_slug_b
+            from kpi.kpi_dataset_overlap_v1 as v1
+            join kpi.kpi_dataset_overlap_v2 as v2
+                on v2.evidence = 'any' and v2.model_name = v1.model_name
+                and v2.dataset_slug_a = v1.dataset_slug_a and v2.dataset_slug_b = v1.dataset_slug_b
+            where v2.n_found_by_exact_pixels + v2.n_found_by_near_duplicate < v1.n_with_duplicate_in_b
+            """).fetchall()
+        near = conn.execute("select sum(n_with_duplicate_in_b) from kpi.kpi_dataset_overlap_v2 "
+                            "where evidence = 'near_duplicate' and dataset_slug_a <> dataset_slug_b").fetchone()[0]
+        republished = conn.execute(
+            "select evidence, model_name is null, n_with_duplicate_in_b from kpi.kpi_dataset_overlap_v2 "
+            "where dataset_slug_a = %s and dataset_slug_b = %s and n_with_duplicate_in_b > 0 order by 1, 2",
+            (truth["republished"]["slug"], truth["republished"]["from"])).fetchall()
+    assert uncovered == []
+    assert near > 0
+    n = truth["republished"]["n"]
+    assert republished == [("any", False, n), ("any", True, n), ("source_id", True, n)]

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from skinmap import harmonise
 from skinmap.db import connect
 from skinmap.hashing import ImageFingerprint, UnreadableImage, fingerprint
+from skinmap.ingest.identity import canonical_source_image_id, isic_image_id
 from skinmap.ingest.mapping import MODALITIES, Mapping, MappingError
 from skinmap.quality import ImageQuality
 from skinmap.quality import issues as quality_issues
@@ -203,7 +204,13 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
     h.update(release_year=year, modality=modality,
              patient_id=_mapped(row, mapping, "patient_id") or None,
              lesion_id=_mapped(row, mapping, "lesion_id") or None,
-             source_collection=_mapped(row, mapping, "source_collection") or None)
+             source_collection=_mapped(row, mapping, "source_collection") or None,
+             source_image_id=_source_image_id(row, mapping))
+
+
+def _source_image_id(row: _Row, mapping: Mapping) -> str | None:
+    """The shared source id: the mapped/adapter value (canonical form), else an ISIC id read from the key."""
+    return canonical_source_image_id(_mapped(row, mapping, "source_image_id")) or isic_image_id(row.key)
 
 
 def _image_path(row: _Row, mapping: Mapping) -> Path | None:
@@ -241,7 +248,7 @@ def _upsert_dataset(conn, mapping: Mapping) -> int:
 IMAGE_COLUMNS = (
     "dataset_id", "source_key", "file_path", "byte_sha256", "pixel_sha256", "width", "height",
     "modality", "release_year", "patient_id", "lesion_id", "status", "quarantine_reason", "ingest_run_id",
-    "source_collection",
+    "source_collection", "source_image_id",
 )
 METADATA_COLUMNS = (
     "fitzpatrick_raw", "fitzpatrick_type", "fitzpatrick_group", "age_raw", "age_years", "age_bin",
@@ -268,7 +275,7 @@ def _write_batch(conn, rows: list[_Row], dataset_id: int, run_id: int) -> None:
                     fp.width if fp else None, fp.height if fp else None,
                     h["modality"], h["release_year"], h["patient_id"], h["lesion_id"],
                     "quarantined" if r.quarantine_reason else "ok", r.quarantine_reason, run_id,
-                    h["source_collection"],
+                    h["source_collection"], h["source_image_id"],
                 ))
         ids = dict(conn.execute(
             "select source_key, image_id from atlas.image where dataset_id = %s and source_key = any(%s)",
@@ -429,20 +436,21 @@ def _resolve_isic_release_years(conn) -> None:
 
     The same ISIC id (ISIC_0024306, also as ISIC_0024306_downsampled) can be
     ingested from HAM10000, ISIC 2018, 2019 and 2020; each copy takes the
-    earliest year any of them has, so a republished image is never new.
+    earliest year any of them has, so a republished image is never new. The
+    rows carry that id as `source_image_id` (any other shared source id a
+    mapping states counts the same way).
     """
     conn.execute(
         """
-        with isic as (
-            select image_id, release_year, substring(source_key from '^(ISIC_[0-9]{7})') as isic_id
+        with earliest as (
+            select source_image_id, min(release_year) as release_year
             from atlas.image
-            where source_key ~ '^ISIC_[0-9]{7}'
-        ),
-        earliest as (
-            select isic_id, min(release_year) as release_year from isic group by isic_id
+            where source_image_id is not null
+            group by source_image_id
+            having count(*) > 1
         )
         update atlas.image as image set release_year = earliest.release_year
-        from isic join earliest using (isic_id)
-        where image.image_id = isic.image_id and image.release_year > earliest.release_year
+        from earliest
+        where image.source_image_id = earliest.source_image_id and image.release_year > earliest.release_year
         """
     )

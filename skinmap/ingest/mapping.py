@@ -17,7 +17,7 @@ import yaml
 FIELDS = (
     "source_key", "file", "fitzpatrick", "age", "sex", "body_site", "diagnosis",
     "country", "release_year", "modality", "patient_id", "lesion_id",
-    "fitzpatrick_group", "is_malignant", "source_collection",
+    "fitzpatrick_group", "is_malignant", "source_collection", "source_image_id",
 )
 MODALITIES = ("clinical", "dermoscopic", "total-body tile", "mixed", "unknown")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -58,6 +58,11 @@ def build_sections(database_url: str) -> list[tuple[str, str]]:
         overlap = None
         if overlap_topic:
             overlap_rows = data(overlap_topic)
+            if overlap_rows and "evidence" in overlap_rows[0]:  # v2: one matrix, any evidence, one model
+                models = sorted({r["model_name"] for r in overlap_rows if r["evidence"] == "any"},
+                                key=lambda m: (m is None, m or ""))
+                overlap_rows = [r for r in overlap_rows
+                                if r["evidence"] == "any" and models and r["model_name"] == models[0]]
             share = next((c for c in (overlap_rows[0] if overlap_rows else {}) if c.startswith("share")), None)
             if share and {"dataset_slug_a", "dataset_slug_b"} <= set(overlap_rows[0]):
                 matrix = {(r["dataset_slug_a"], r["dataset_slug_b"]): float(r[share] or 0) for r in overlap_rows}

@@ -2,7 +2,8 @@
 
 Both the plain layout and copies with a `dataset` column (vidir_modern,
 rosendahl, ...: kept as the source collection) are read. ISIC 2018's one-hot
-ground truth (`image,MEL,NV,BCC,AKIEC,BKL,DF,VASC`) is read too.
+ground truth (`image,MEL,NV,BCC,AKIEC,BKL,DF,VASC`) is read too. The image id
+is the ISIC archive id, kept as the shared `source_image_id`.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def read(tables: list[Table]) -> AdapterRows:
             collection := t.find("dataset")}
     rows = [
         SourceRow(row(
-            source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", lesion_id=lesion and r[lesion],
+            source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", source_image_id=r[key],
+            lesion_id=lesion and r[lesion],
             diagnosis=DX_NAMES.get(r[dx].lower(), r[dx]), age=age and r[age], sex=sex and r[sex],
             body_site=site and r[site], source_collection=collection and r[collection],
         ))
@@ -44,7 +46,8 @@ def _read_onehot(t: Table) -> AdapterRows:
     rows = []
     for r in t.rows:
         diagnosis, problem = onehot_diagnosis(r, classes, DX_NAMES)
-        rows.append(SourceRow(row(source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", diagnosis=diagnosis),
+        rows.append(SourceRow(row(source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", source_image_id=r[key],
+                                  diagnosis=diagnosis),
                               problems=[problem] if problem else []))
     return AdapterRows(rows, unknown_columns(t, {key, *classes}))
 

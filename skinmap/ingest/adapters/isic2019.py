@@ -2,7 +2,8 @@
 
 The lesion_id prefix names the source collection (HAM_ -> HAM10000, BCN_ ->
 BCN20000, MSK4_ -> MSK); an image's release year is the earliest of ISIC
-2019's and its collection's years.
+2019's and its collection's years. `image` is the ISIC archive id (some end in
+`_downsampled`): its canonical form is the shared `source_image_id`.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def read(tables: list[Table]) -> AdapterRows:
             if r[key] not in by_image:
                 order.append(r[key])
             by_image[r[key]] = row(
-                source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", age=age and r[age],
+                source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", source_image_id=r[key], age=age and r[age],
                 body_site=site and r[site], lesion_id=lesion and r[lesion], sex=sex and r[sex],
                 source_collection=collection, release_year=str(min(year, ISIC2019.release_year)) if year else None,
             )
@@ -61,7 +62,7 @@ def read(tables: list[Table]) -> AdapterRows:
             diagnosis, problem = onehot_diagnosis(r, classes, CLASS_NAMES)
             if r[key] not in by_image:
                 order.append(r[key])
-                by_image[r[key]] = row(source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "")
+                by_image[r[key]] = row(source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", source_image_id=r[key])
             by_image[r[key]]["diagnosis"] = diagnosis
             if problem:
                 problems.setdefault(r[key], []).append(problem)

@@ -14,7 +14,8 @@ def read(tables: list[Table]) -> AdapterRows:
             dx := t.find("diagnosis"), malignant := t.find("benign_malignant")}
     rows = [
         SourceRow(row(
-            source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", patient_id=patient and r[patient],
+            source_key=r[key], file=f"{r[key]}.jpg" if r[key] else "", source_image_id=r[key],
+            patient_id=patient and r[patient],
             lesion_id=lesion and r[lesion], sex=sex and r[sex], age=age and r[age], body_site=site and r[site],
             diagnosis=dx and r[dx], is_malignant=malignant and r[malignant],
         ))

@@ -23,6 +23,7 @@ final as (
         release_year::integer as release_year,
         patient_id,
         lesion_id,
+        source_image_id,
         ingested_at
     from ok_images
 )
