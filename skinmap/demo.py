@@ -174,7 +174,8 @@ def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
 def _junk_check(url: str, truth: dict) -> Check:
     """Planted junk (stripes, flat, dark, blurred) against kpi_image_quality_v1 and its per-image list.
 
-    Every planted junk image must be flagged with its issue, and no other
+    Every planted junk image must be flagged with its issue and be in no
+    duplicate cluster (two flat images hash alike), and no other
     image flagged except as tiny: the resized near-duplicate copies can be
     under 64 px, which is tiny by the rule, and the count says so.
     """
@@ -186,14 +187,21 @@ def _junk_check(url: str, truth: dict) -> Check:
             listed.setdefault((slug, key), set()).add(issue)
         n_any = conn.execute(
             "select coalesce(sum(n_flagged), 0) from kpi.kpi_image_quality_v1 where issue = 'any'").fetchone()[0]
+        n_clustered = conn.execute(
+            "select count(distinct i.image_id) from kpi.kpi_duplicate_clusters_v2 c "
+            "cross join unnest(c.image_ids) as u(image_id) join atlas.image i on i.image_id = u.image_id "
+            "join atlas.dataset d on d.dataset_id = i.dataset_id where (d.slug, i.source_key) in "
+            "(select * from unnest(%s::text[], %s::text[]))",
+            ([slug for slug, _ in planted], [key for _, key in planted])).fetchone()[0]
     caught = sum(1 for k, issue in planted.items() if issue in listed.get(k, set()))
     others = {k: v for k, v in listed.items() if k not in planted}
     other_issues = sorted({i for v in others.values() for i in v})
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(
         {j["kind"]: sum(1 for x in truth["junk"] if x["kind"] == j["kind"]) for j in truth.get("junk", [])}.items()))
     measured = (f"{caught} with their issue; kpi_image_quality_v1 any {n_any} "
-                f"(+{len(others)} other: {', '.join(other_issues) or 'none'})")
-    ok = caught == len(planted) > 0 and int(n_any) == len(listed) and set(other_issues) <= {"tiny"}
+                f"(+{len(others)} other: {', '.join(other_issues) or 'none'}); {n_clustered} in duplicate clusters")
+    ok = (caught == len(planted) > 0 and int(n_any) == len(listed) and set(other_issues) <= {"tiny"}
+          and n_clustered == 0)
     return Check("junk images flagged (image quality)", f"{len(planted)} ({kinds})", measured, ok)
 
 

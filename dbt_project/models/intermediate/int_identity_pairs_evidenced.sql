@@ -7,7 +7,9 @@
     'near_duplicate' (a verified pair of int_embedding_pairs_within_threshold
     whose pixels differ). 'any' is their union, once model-independent and
     once per model (the model-independent evidence plus that model's
-    pairs); its is_by_* flags say which evidence found the pair. -#}
+    pairs); its is_by_* flags say which evidence found the pair. Pixel
+    evidence leaves degenerate images out (flat, striped: two flat images
+    hash alike without being one image); the quality views list them. -#}
 
 with
 
@@ -25,6 +27,11 @@ pixel_images as (
 
 pixel_images_b as (
     select * from {{ ref('stg_atlas__images') }}
+),
+
+degenerate_images as (
+    select image_id from {{ ref('int_images_quality_flagged') }}
+    where is_degenerate
 ),
 
 embedding_pairs as (
@@ -55,6 +62,13 @@ exact_pixel_pairs as (
         on
             pixel_images.pixel_sha256 = pixel_images_b.pixel_sha256
             and pixel_images.image_id < pixel_images_b.image_id
+    where
+        pixel_images.image_id not in (
+            select degenerate_images.image_id from degenerate_images
+        )
+        and pixel_images_b.image_id not in (
+            select degenerate_images.image_id from degenerate_images
+        )
 ),
 
 model_independent_rows as (
