@@ -15,7 +15,8 @@ from skinmap.kpi import KPI_SCHEMA, resolve_view
 
 TOPIC = "kpi_acquisition_targets"
 SCOPES = ("attribute", "phenotype_cell")
-COLUMNS = ("rank_needed", "attribute", "value", "n_images", "n_known", "n_target", "n_needed", "is_unfilled")
+COLUMNS = (  # for phenotype cells without attribute (always the grid's name)
+    "rank_needed", "attribute", "value", "n_images", "n_known", "n_target", "n_needed", "is_unfilled")
 
 
 class UnknownTarget(LookupError):
@@ -49,8 +50,9 @@ def top(url: str, target_name: str, scope: str, limit: int | None = 20) -> Targe
         raise UnknownTarget(f"no acquisition target {target_name!r}; available: {', '.join(names) or '(none)'}"
                             " (add one to dbt_project/seeds/acquisition_targets.csv, then `skinmap build`)")
     view = sql.Identifier(KPI_SCHEMA, resolve_view(url, TOPIC))
+    columns = COLUMNS if scope == "attribute" else tuple(c for c in COLUMNS if c != "attribute")
     where = sql.SQL(" where target_name = %s and scope = %s")
-    select = sql.SQL("select {} from {}").format(sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), view) + where
+    select = sql.SQL("select {} from {}").format(sql.SQL(", ").join(map(sql.Identifier, columns)), view) + where
     select += sql.SQL(" order by rank_needed, is_unfilled desc, attribute, value")
     params: list = [target_name, scope]
     if limit:
@@ -60,4 +62,4 @@ def top(url: str, target_name: str, scope: str, limit: int | None = 20) -> Targe
     with connect(url) as conn:
         rows = conn.execute(select, params).fetchall()
         n_rows, n_unfilled = conn.execute(counts, [target_name, scope]).fetchone()
-    return TargetList(target_name, scope, COLUMNS, rows, n_rows, n_unfilled)
+    return TargetList(target_name, scope, columns, rows, n_rows, n_unfilled)
