@@ -137,3 +137,19 @@ def test_targets_command_prints_the_top_of_the_list(target_atlas):
     assert "uniform, phenotype_cell: top 2 of 90 (83 without any image)" in both.output
     missing = runner.invoke(cli, ["--database-url", target_atlas, "targets", "--target", "nope"])
     assert missing.exit_code != 0 and "minimum_per_cell" in missing.output
+
+
+def test_report_chart_puts_the_holes_of_the_largest_diagnosis_group_first(target_atlas):
+    from skinmap.report import charts
+    from skinmap.report.views import rows
+
+    with connect(target_atlas) as conn:
+        view_rows = rows(conn, "kpi_acquisition_targets_v1")
+    fig = charts.acquisition_targets(view_rows, "minimum_per_cell", "phenotype_cell")
+    (unfilled,) = fig.data  # 83 empty cells tie at rank 1: the 20 shown are all unfilled
+    assert unfilled.name == "no public image" and len(unfilled.y) == charts.ACQUISITION_TARGETS_SHOWN
+    # each needs 3; the melanoma block has the most images (5 of the grid's 10), so its holes come
+    # first (plotly draws bottom-up: the last bar is the top of the list)
+    assert set(unfilled.x) == {3} and unfilled.y[-1].startswith("C43-C44 | ")
+    assert "83 without any image" in fig.layout.title.text
+    assert charts.acquisition_targets(view_rows, "no-such-target") is None
