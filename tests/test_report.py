@@ -22,7 +22,8 @@ def test_report_draws_every_chart_in_chromium(kpi_atlas, repo_root, tmp_path):
     page = out.read_text()
     assert not re.search(r"<script[^>]+src=", page), "the report must not load scripts from elsewhere"
     expected = ["representation_fitzpatrick_group", "representation_sex",
-                "atlas_map_dataset_slug", "atlas_map_fitzpatrick_group"]
+                "atlas_map_dataset_slug", "atlas_map_fitzpatrick_group", "acquisition_targets",
+                "acquisition_targets_uniform"]
     with connect(kpi_atlas) as conn:
         if conn.execute("select count(*) from kpi.kpi_novelty_by_year_v1 where raw_novelty is not null").fetchone()[0]:
             expected.append("novelty_by_year")

@@ -109,3 +109,46 @@ def atlas_map(rows: list[dict], colour_by: str = "dataset_slug") -> go.Figure | 
                       xaxis_title=f"PC1 ({explained[0]:.0%})", yaxis_title=f"PC2 ({explained[1]:.0%})",
                       **{**_LAYOUT, "height": 480})
     return fig
+
+
+ACQUISITION_TARGETS_SHOWN = 20
+
+
+def acquisition_targets(rows: list[dict], target_name: str = "minimum_per_cell",
+                        scope: str = "phenotype_cell") -> go.Figure | None:
+    """Horizontal bars of n_needed for the top values or phenotype cells of one target.
+
+    Ties (many empty cells need the same) go to the cells of the diagnosis
+    groups with the most images: a hole beside plenty is the clearest gap.
+    """
+    listed = [r for r in rows if r["scope"] == scope and r["target_name"] == target_name and r["n_needed"] > 0]
+    if not listed:
+        return None
+    group_size: dict[str, int] = defaultdict(int)
+    for r in listed if scope == "phenotype_cell" else ():
+        group_size[r["diagnosis_group"]] += r["n_images"]
+    top = sorted(listed, key=lambda r: (r["rank_needed"], not r["is_unfilled"],
+                                        -group_size.get(r["diagnosis_group"], 0), r["attribute"], r["value"]))
+    top = top[:ACQUISITION_TARGETS_SHOWN][::-1]  # plotly draws the first bar at the bottom
+
+    def label(r: dict) -> str:  # the ICD block's code range keeps the axis readable
+        if scope != "phenotype_cell":
+            return f"{r['attribute']}: {r['value']}"
+        return f"{r['diagnosis_group'].split(' ', 1)[0]} | {r['fitzpatrick_group']} | {r['age_bin']}"
+
+    fig = go.Figure()
+    for unfilled, name, colour in ((True, "no public image", "#c0392b"), (False, "some images", "#2e86c1")):
+        part = [r for r in top if r["is_unfilled"] is unfilled]
+        if part:
+            fig.add_trace(go.Bar(y=[label(r) for r in part], x=[r["n_needed"] for r in part], orientation="h",
+                                 name=name, marker={"color": colour},
+                                 text=[f"has {r['n_images']}" for r in part], textposition="auto"))
+    n_unfilled = sum(1 for r in listed if r["is_unfilled"])
+    what = "phenotype cell" if scope == "phenotype_cell" else "attribute value"
+    fig.update_layout(title=(f"Images still needed per {what}, target {target_name} "
+                             f"(top {len(top)} of {len(listed)}; {n_unfilled} without any image)"),
+                      xaxis_title="images needed",
+                      yaxis={"categoryorder": "array", "categoryarray": [label(r) for r in top]},
+                      **{**_LAYOUT, "height": max(380, 24 * len(top) + 120),
+                         "margin": {**_LAYOUT["margin"], "l": 200}})
+    return fig

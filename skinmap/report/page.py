@@ -78,6 +78,13 @@ def build_sections(database_url: str) -> list[tuple[str, str]]:
         table = _empty_cells_table(data(gaps_topic)) if gaps_topic else None
         if table:
             sections.append((f"Largest empty phenotype cells ({views[gaps_topic]})", table))
+        targets_rows = data("kpi_acquisition_targets")
+        for target_name, scope, chart_id in (("minimum_per_cell", "phenotype_cell", "acquisition_targets"),
+                                             ("uniform", "attribute", "acquisition_targets_uniform")):
+            targets_fig = charts.acquisition_targets(targets_rows, target_name, scope)
+            if targets_fig:
+                sections.append((f"Acquisition targets: {target_name} ({views['kpi_acquisition_targets']})",
+                                 _figure_html(targets_fig, chart_id)))
         sample = data("kpi_atlas_sample")
         for colour_by in ("dataset_slug", "fitzpatrick_group"):
             fig = charts.atlas_map(sample, colour_by)
