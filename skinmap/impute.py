@@ -377,8 +377,24 @@ def impute(url: str, model_name: str, *, min_balanced_accuracy: float = DEFAULT_
     return result
 
 
+def _derivations(conn, source: str) -> tuple[list[str], list[str]]:
+    """(raw, derived) pairs for the values the imputed source field holds: harmonise's own tables."""
+    values = [r[0] for r in conn.execute(f"select distinct {source}::text from atlas.image_metadata "
+                                         f"where {source} is not null").fetchall()]
+    if source == "fitzpatrick_type":
+        pairs = [(v, FITZPATRICK_GROUPS[int(v)]) for v in values]
+    elif source == "age_years":
+        pairs = [(v, age_bin(float(v))) for v in values]
+    else:
+        pairs = [(v, CONTINENTS[v]) for v in values if v in CONTINENTS]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def _write(conn, model_id: int, predictions) -> dict[str, int]:
     """Store every prediction; fill image_metadata's unlabelled families with this run's (clearing earlier ones)."""
+    conn.execute("update atlas.imputed_value set is_written = false where model_id <> %s and is_written", (model_id,))
+    conn.execute("update atlas.imputation_probe set n_imputed = 0 where model_id <> %s and n_imputed > 0",
+                 (model_id,))
     for family, fields in FAMILY_FIELDS.items():
         sets = ", ".join(f"{f} = null" for f in fields)
         conn.execute(f"update atlas.image_metadata set {sets}, {family}_provenance = null "
@@ -396,31 +412,23 @@ def _write(conn, model_id: int, predictions) -> dict[str, int]:
         present = [f for f in fields if f in predictions]
         if not present:
             continue
-        # derived fields follow the imputed one when their own probe is not used
-        derived = {}
-        if family == "fitzpatrick" and "fitzpatrick_group" not in present and "fitzpatrick_type" in present:
-            derived["fitzpatrick_group"] = ("fitzpatrick_type", lambda v: FITZPATRICK_GROUPS[int(v)])
-        if family == "age" and "age_bin" not in present:
-            derived["age_bin"] = ("age_years", lambda v: age_bin(float(v)))
-        if family == "country" and "continent" not in present:
-            derived["continent"] = ("country_code", lambda v: CONTINENTS.get(v))
         empty = " and ".join(f"m.{f} is null" for f in fields)
         for field_name in present:
+            cast = {"age_years": "numeric", "fitzpatrick_type": "smallint"}.get(field_name, "text")
             conn.execute(
-                f"update atlas.image_metadata m set {field_name} = v.value::"
-                f"{'numeric' if field_name == 'age_years' else 'smallint' if field_name == 'fitzpatrick_type' else 'text'}, "
+                f"update atlas.image_metadata m set {field_name} = v.value::{cast}, "
                 f"{family}_provenance = 'imputed' from atlas.imputed_value v "
                 f"where v.image_id = m.image_id and v.model_id = %s and v.attribute = %s "
                 f"and (m.{family}_provenance = 'imputed' or (m.{family}_provenance is null and {empty}))",
                 (model_id, field_name))
-        for target, (source, fn) in derived.items():
-            if source not in present:
-                continue
-            for image_id, value in conn.execute(
-                    f"select image_id, {source} from atlas.image_metadata where {family}_provenance = 'imputed' "
-                    f"and {target} is null").fetchall():
-                conn.execute(f"update atlas.image_metadata set {target} = %s where image_id = %s",
-                             (fn(value), image_id))
+        # a derived field follows the imputed one when its own probe is not used
+        for target, source in (("fitzpatrick_group", "fitzpatrick_type"), ("age_bin", "age_years"),
+                               ("continent", "country_code")):
+            if target in fields and target not in present and source in present:
+                conn.execute(f"update atlas.image_metadata m set {target} = d.derived "
+                             f"from (select unnest(%s::text[]) as raw, unnest(%s::text[]) as derived) d "
+                             f"where m.{family}_provenance = 'imputed' and m.{target} is null "
+                             f"and m.{source}::text = d.raw", _derivations(conn, source))
         for field_name in present:
             written[field_name] = conn.execute(
                 f"update atlas.imputed_value v set is_written = true from atlas.image_metadata m "

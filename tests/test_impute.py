@@ -198,7 +198,7 @@ def realdev_probes(server_url, tmp_path_factory):
     migrate.upgrade(url)
     ingest(url, load_mapping(_realdev_metadata(tmp_path_factory.mktemp("realdev_probes"))), progress=False)
     embed_images(url, load_encoder("efficientnet-lite0", "imagenet"), batch_size=32, workers=0, progress=False)
-    build(url, select="+int_images_keyed_by_identity", quiet=True)
+    build(url, select="+int_images_keyed_by_identity", command="run", quiet=True)
     with db.connect(url) as conn:
         model = conn.execute("select model_name from atlas.embedding_model").fetchone()[0]
     result = impute(url, model, n_boot=200)
@@ -208,14 +208,22 @@ def realdev_probes(server_url, tmp_path_factory):
 
 
 def test_realdev_probes_measure_what_a_general_encoder_predicts(realdev_probes):
+    """Measured (README "Imputation by linear probes"): diagnosis balanced accuracy 0.29 over 11 classes
+    (accuracy 0.61 against 0.34 for the majority), age R² 0.36, sex 0.63; Fitzpatrick and body region are
+    not predictable. Asserted with margin."""
     url, probes = realdev_probes
-    for name in ("diagnosis", "sex", "age_years", "age_bin"):
+    for name in ("diagnosis", "sex", "age_years", "age_bin", "fitzpatrick_type", "body_region"):
         assert name in probes, name
     diagnosis = probes["diagnosis"]
     assert not diagnosis.is_used and diagnosis.n_imputed == 0
-    assert diagnosis.headline_value > 1.5 / diagnosis.n_classes  # well above chance (1 / classes)
-    assert probes["age_years"].headline_value > 0.1
+    assert diagnosis.headline_value > 1.5 / diagnosis.n_classes  # balanced accuracy: chance is 1 / classes
+    assert diagnosis.metrics["accuracy"][0] > diagnosis.chance_accuracy + 0.15
+    assert probes["age_years"].metrics["r2"][1] > 0.1  # lower bound of the interval
+    assert probes["sex"].headline_value > 0.55
+    assert not probes["fitzpatrick_type"].is_used
     with db.connect(url) as conn:
-        n_label_changed = conn.execute(
-            "select count(*) from atlas.image_metadata where diagnosis_provenance = 'imputed'").fetchone()[0]
-    assert n_label_changed == 0
+        stored = conn.execute("select count(*) from atlas.imputation_probe").fetchone()[0]
+        n_bad = conn.execute(
+            "select count(*) from atlas.image_metadata m join atlas.imputed_value v using (image_id) "
+            "where v.is_written and v.attribute = 'sex' and m.sex_provenance <> 'imputed'").fetchone()[0]
+    assert stored == len(probes) and n_bad == 0

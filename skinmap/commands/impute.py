@@ -34,10 +34,11 @@ def impute(ctx, model_name, min_balanced_accuracy, min_r2, n_boot, seed) -> None
 
     \b
     Example:
-        skinmap impute --model efficientnet-lite0-imagenet
+        skinmap impute --model efficientnet-lite0/imagenet
         skinmap impute --model planted --min-balanced-accuracy 0.7 --min-r2 0.4
     """
-    from skinmap.impute import ImputeError, impute as run_impute
+    from skinmap.impute import ImputeError
+    from skinmap.impute import impute as run_impute
 
     try:
         result = run_impute(atlas_url(ctx), model_name, min_balanced_accuracy=min_balanced_accuracy,
