@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(post_hook='analyze {{ this }}') }}
 
 {#- Counts per (values_from, counted_over, attribute, value) of the counting
     units of int_counting_units_attributed, over the whole atlas (grain
