@@ -144,7 +144,7 @@ def test_headline_variants_match_a_count_by_hand(variants_atlas):
 
 def test_labelled_and_imputed_differ_exactly_by_the_imputed_values(variants_atlas):
     rows = _rows(variants_atlas, """
-        select l.attribute, l.value, l.n_units, i.n_units, i.n_imputed, l.n_imputed, i.n_labelled, l.n_labelled
+        select l.attribute, l.value, l.n_images, i.n_images, i.n_imputed, l.n_imputed, i.n_labelled, l.n_labelled
         from kpi.kpi_representation_v2 l
         join kpi.kpi_representation_v2 i using (counted_over, attribute, value)
         where l.values_from = 'labelled' and i.values_from = 'labelled_and_imputed'
@@ -158,14 +158,14 @@ def test_labelled_and_imputed_differ_exactly_by_the_imputed_values(variants_atla
     v1 = dict(((a, v), n) for a, v, n in _rows(variants_atlas,
               "select attribute, value, n_images from kpi.kpi_representation_v1"))
     v2 = dict(((a, v), n) for a, v, n in _rows(variants_atlas,
-              "select attribute, value, n_units from kpi.kpi_representation_v2 "
+              "select attribute, value, n_images from kpi.kpi_representation_v2 "
               "where values_from = 'labelled_and_imputed' and counted_over = 'images'"))
     assert v1 == v2
 
 
 def test_a_unit_takes_its_most_frequent_value(variants_atlas):
     sex = {(c, v): n for c, v, n in _rows(variants_atlas, """
-        select counted_over, value, n_units from kpi.kpi_representation_v2
+        select counted_over, value, n_images from kpi.kpi_representation_v2
         where values_from = 'labelled' and attribute = 'sex'""")}
     # patients: IP_7279968 male (4 images), IP_3075186 female, P1 female, P2 male (C5, C6) over
     # female (C4, its earliest image), P3 male
@@ -179,7 +179,7 @@ def test_a_unit_takes_its_most_frequent_value(variants_atlas):
 
 def test_by_dataset_counts_units_inside_each_dataset(variants_atlas):
     got = {(c, s): (n_total, n) for c, s, n_total, n in _rows(variants_atlas, """
-        select counted_over, dataset_slug, n_total, n_units from kpi.kpi_representation_by_dataset_v2
+        select counted_over, dataset_slug, n_total, n_images from kpi.kpi_representation_by_dataset_v2
         where values_from = 'labelled' and attribute = 'is_pediatric' and value = 'true'""")}
     # inside ISIC 2019 every row is its own image (its HAM copies are duplicates of HAM10000's rows)
     assert got["unique_images", "isic2019"] == (12, 0) and got["images", "isic2019"] == (12, 0)

@@ -28,7 +28,7 @@ final as (
         attribute::text as attribute,
         value::text as value,
         value_order::integer as value_order,
-        n_units::bigint as n_units,
+        n_units::bigint as n_images,
         n_known::bigint as n_known,
         n_total::bigint as n_total,
         {{ known_share_columns(n_images='n_units') }},
