@@ -152,7 +152,7 @@ def test_labelled_and_imputed_differ_exactly_by_the_imputed_values(variants_atla
     diff = {(a, v): n_i - n_l for a, v, n_l, n_i, imp, l_imp, i_lab, l_lab in rows if n_i != n_l}
     assert diff == {("fitzpatrick_type", "5"): 4, ("fitzpatrick_group", "V-VI"): 4,
                     ("age_bin", "0-17"): 1, ("is_pediatric", "true"): 1}
-    for a, v, n_l, n_i, imp, l_imp, i_lab, l_lab in rows:
+    for _attribute, _value, n_l, n_i, imp, l_imp, i_lab, l_lab in rows:
         assert imp == n_i - n_l and l_imp == 0 and i_lab == l_lab == n_l
     # the v1 view counts labels and imputed values alike, like 'labelled_and_imputed'
     v1 = dict(((a, v), n) for a, v, n in _rows(variants_atlas,
