@@ -75,7 +75,7 @@ def test_kpi_command_prints_the_view(built_atlas):
     assert listing.exit_code == 0 and "kpi_novelty_by_year_v1" in listing.output
     shown = runner.invoke(cli, ["--database-url", url, "kpi", "kpi_representation_headline"])
     assert shown.exit_code == 0, shown.output
-    assert "kpi.kpi_representation_headline_v1" in shown.output
+    assert "kpi.kpi_representation_headline_v2" in shown.output  # the latest version
     assert f"{truth['fitzpatrick_v_vi_share_known']:.4f}" in shown.output
 
 
