@@ -52,3 +52,14 @@ def test_report_skips_sections_whose_views_are_missing(atlas_db, tmp_path):
     result = CliRunner().invoke(cli, ["--database-url", atlas_db, "report", str(out)])
     assert result.exit_code == 0, result.output
     assert "0 sections" in result.output and 'class="chart"' not in out.read_text()
+
+
+def test_a_view_read_several_ways_is_drawn_in_its_default_reading():
+    """kpi_representation_v2 has eight readings of each value; the report draws v1's (all values, all images)."""
+    from skinmap.report.page import _default_variant
+
+    view = [{"value": "5-6", "values_from": vf, "counted_over": co, "n_images": n}
+            for n, (vf, co) in enumerate([(vf, co) for vf in ("labelled", "labelled_and_imputed")
+                                          for co in ("images", "unique_images", "lesions", "patients")])]
+    assert _default_variant(view) == [view[4]]
+    assert _default_variant([{"value": "5-6", "n_images": 3}]) == [{"value": "5-6", "n_images": 3}]

@@ -42,6 +42,15 @@ def _empty_cells_table(view_rows: list[dict]) -> str | None:
     return f'<table class="cells"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+# A view that reads values several ways (kpi_representation_v2: labelled or with imputed values; over
+# images, unique images, lesions or patients) is drawn in the reading v1 had: every value, every image.
+_DEFAULT_VARIANT = {"values_from": "labelled_and_imputed", "counted_over": "images"}
+
+
+def _default_variant(view_rows: list[dict]) -> list[dict]:
+    return [r for r in view_rows if all(r.get(k, v) == v for k, v in _DEFAULT_VARIANT.items())]
+
+
 def build_sections(database_url: str) -> list[tuple[str, str]]:
     """[(section title, html)] for every section whose kpi view exists and has data."""
     sections: list[tuple[str, str]] = []
@@ -49,7 +58,7 @@ def build_sections(database_url: str) -> list[tuple[str, str]]:
         views = latest_views(conn)
 
         def data(topic: str) -> list[dict]:
-            return rows(conn, views[topic]) if topic in views else []
+            return _default_variant(rows(conn, views[topic])) if topic in views else []
 
         novelty = charts.novelty_by_year(data("kpi_novelty_by_year"))
         if novelty:
