@@ -13,11 +13,7 @@ from click.testing import CliRunner
 
 from skinmap.cli import cli
 from skinmap.db import connect
-from skinmap.dbt_runner import build
-from skinmap.ingest import ingest
-from skinmap.ingest.mapping import build_mapping
-from tests.fix_images import write_csv
-from tests.test_gap_kpis import MELANOMA_BLOCK, ROWS, TRIPLE, YEARS
+from tests.test_gap_kpis import MELANOMA_BLOCK, TRIPLE, ingest_rows_atlas
 
 SELECT = "+kpi_acquisition_targets +kpi_prevalence_by_diagnosis +kpi_phenotype_gaps"
 L20_BLOCK = "L20-L30 Dermatitis and eczema"
@@ -25,24 +21,11 @@ L20_BLOCK = "L20-L30 Dermatitis and eczema"
 
 @pytest.fixture(scope="module")
 def target_atlas(server_url, tmp_path_factory):
-    from skinmap import db, migrate
+    from skinmap import db
 
     name = "t_acquisition_targets"
-    url = db.create_database(server_url, name, drop_first=True)
-    migrate.upgrade(url)
-    folder = tmp_path_factory.mktemp("target_atlas")
-    for slug, year in YEARS.items():
-        rows = [[key, fitz, age, dx] for dataset, key, fitz, age, dx in ROWS if dataset == slug]
-        metadata = write_csv(folder / f"{slug}.csv", ["id", "fitz", "age", "dx"], rows)
-        mapping = build_mapping({
-            "dataset": {"slug": slug, "release_year": year, "modality": "clinical"},
-            "metadata": str(metadata),
-            "columns": {"source_key": "id", "fitzpatrick": "fitz", "age": "age", "diagnosis": "dx"},
-        }, folder)
-        ingest(url, mapping, progress=False)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DBT_INDIRECT_SELECTION", "cautious")
-        build(url, select=SELECT, vars={"acquisition_min_images_per_cell": 3}, quiet=True)
+    url = ingest_rows_atlas(server_url, tmp_path_factory.mktemp("target_atlas"), name, SELECT,
+                            {"acquisition_min_images_per_cell": 3})
     yield url
     db.drop_database(server_url, name)
 

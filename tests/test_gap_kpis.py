@@ -44,14 +44,12 @@ DX_FITZ = "diagnosis_group x fitzpatrick_group"
 SELECT = "+kpi_representation +kpi_representation_by_dataset +kpi_phenotype_gaps +kpi_rare_diagnoses"
 
 
-@pytest.fixture(scope="module")
-def gap_atlas(server_url, tmp_path_factory):
+def ingest_rows_atlas(server_url: str, folder, name: str, select: str, vars: dict) -> str:  # noqa: A002
+    """A fresh atlas of ROWS (one mapped dataset per year), built with dbt for `select` only."""
     from skinmap import db, migrate
 
-    name = "t_gap_kpis"
     url = db.create_database(server_url, name, drop_first=True)
     migrate.upgrade(url)
-    folder = tmp_path_factory.mktemp("gap_atlas")
     for slug, year in YEARS.items():
         rows = [[key, fitz, age, dx] for dataset, key, fitz, age, dx in ROWS if dataset == slug]
         metadata = write_csv(folder / f"{slug}.csv", ["id", "fitz", "age", "dx"], rows)
@@ -64,8 +62,17 @@ def gap_atlas(server_url, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         # only the data tests whose models are all selected (not, say, other views' tests on staging)
         env.setenv("DBT_INDIRECT_SELECTION", "cautious")
-        build(url, select=SELECT, vars={"phenotype_sparse_threshold": 2, "rare_diagnosis_max_images": 3},
-              quiet=True)
+        build(url, select=select, vars=vars, quiet=True)
+    return url
+
+
+@pytest.fixture(scope="module")
+def gap_atlas(server_url, tmp_path_factory):
+    from skinmap import db
+
+    name = "t_gap_kpis"
+    url = ingest_rows_atlas(server_url, tmp_path_factory.mktemp("gap_atlas"), name, SELECT,
+                            {"phenotype_sparse_threshold": 2, "rare_diagnosis_max_images": 3})
     yield url
     db.drop_database(server_url, name)
 

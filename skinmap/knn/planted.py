@@ -83,10 +83,12 @@ def add_dataset(url: str, slug: str, release_year: int, vectors: np.ndarray, *, 
         image_ids = np.array([r[0] for r in conn.execute(
             "select image_id from atlas.image where dataset_id = %s order by image_id", (dataset_id,))], dtype=np.int64)
         with conn.cursor().copy(
-            "copy atlas.image_metadata (image_id, fitzpatrick_group, icd10_block) from stdin"
+            "copy atlas.image_metadata (image_id, fitzpatrick_group, icd10_block, fitzpatrick_provenance, "
+            "diagnosis_provenance) from stdin"
         ) as copy:
             for i, image_id in enumerate(image_ids):
-                copy.write_row((int(image_id), FITZ_GROUPS[i % 4], ICD_BLOCKS[(i // 4) % 4]))
+                fitz, block = FITZ_GROUPS[i % 4], ICD_BLOCKS[(i // 4) % 4]
+                copy.write_row((int(image_id), fitz, block, fitz and "label", block and "label"))
         with conn.cursor().copy("copy atlas.embedding (model_id, image_id, vec) from stdin (format binary)") as copy:
             copy.set_types(["int4", "int8", "vector"])
             for image_id, vec in zip(image_ids, vectors):
