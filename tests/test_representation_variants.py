@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 
 from skinmap import db, migrate
 from skinmap.dbt_runner import build
 from skinmap.ingest import ingest, load_mapping
-from skinmap.ingest.adapters import ingest_with
+from tests.test_source_identity import ingest_isic_fixtures
 
-IDENTITY = Path(__file__).parent / "fixtures" / "identity"
 MODELS = "+kpi_representation +kpi_representation_by_dataset +kpi_representation_headline"
 CLINIC_CSV = """image_id,isic_id,patient_id,lesion_id,fitzpatrick,age,sex,diagnosis
 C1,,P1,L1,5,10,female,melanocytic nevus
@@ -65,10 +63,7 @@ def variants_atlas(server_url, tmp_path_factory) -> str:
     name = f"t_reprvar_{uuid.uuid4().hex[:8]}"
     url = db.create_database(server_url, name)
     migrate.upgrade(url)
-    ingest_with(url, "ham10000", [IDENTITY / "HAM10000_metadata.csv"], None, progress=False)
-    ingest_with(url, "isic2019", [IDENTITY / "ISIC_2019_Training_Metadata.csv",
-                                  IDENTITY / "ISIC_2019_Training_GroundTruth.csv"], None, progress=False)
-    ingest_with(url, "isic2020", [IDENTITY / "ISIC_2020_Training_GroundTruth.csv"], None, progress=False)
+    ingest_isic_fixtures(url)
     clinic = tmp_path_factory.mktemp("clinic")
     (clinic / "clinic.csv").write_text(CLINIC_CSV)
     (clinic / "clinic.yaml").write_text(CLINIC_YAML)

@@ -54,6 +54,14 @@ def test_canonical_source_image_id():
     assert canonical_source_image_id("") is None and canonical_source_image_id(None) is None
 
 
+def ingest_isic_fixtures(url: str) -> None:
+    """HAM10000, ISIC 2019 and ISIC 2020 rows in their real layouts, metadata only."""
+    ingest_with(url, "ham10000", [IDENTITY / "HAM10000_metadata.csv"], None, progress=False)
+    ingest_with(url, "isic2019", [IDENTITY / "ISIC_2019_Training_Metadata.csv",
+                                  IDENTITY / "ISIC_2019_Training_GroundTruth.csv"], None, progress=False)
+    ingest_with(url, "isic2020", [IDENTITY / "ISIC_2020_Training_GroundTruth.csv"], None, progress=False)
+
+
 @pytest.fixture(scope="module")
 def identity_atlas(server_url, tmp_path_factory) -> str:
     """HAM10000 + ISIC 2019 + ISIC 2020 + PAD-UFES-20 + a mapped clinic set, metadata only, built once."""
@@ -61,10 +69,7 @@ def identity_atlas(server_url, tmp_path_factory) -> str:
     name = f"t_identity_{uuid.uuid4().hex[:8]}"
     url = db.create_database(server_url, name)
     migrate.upgrade(url)
-    ingest_with(url, "ham10000", [IDENTITY / "HAM10000_metadata.csv"], None, progress=False)
-    ingest_with(url, "isic2019", [IDENTITY / "ISIC_2019_Training_Metadata.csv",
-                                  IDENTITY / "ISIC_2019_Training_GroundTruth.csv"], None, progress=False)
-    ingest_with(url, "isic2020", [IDENTITY / "ISIC_2020_Training_GroundTruth.csv"], None, progress=False)
+    ingest_isic_fixtures(url)
     ingest_with(url, "pad-ufes-20", [FIXTURES / "datasets" / "pad-ufes-20" / "metadata.csv"], None, progress=False)
     clinic = tmp_path_factory.mktemp("clinic")
     (clinic / "clinic.csv").write_text(CLINIC_CSV)
