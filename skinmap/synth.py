@@ -46,6 +46,13 @@ Then, over the rows with status ok:
 - ``sex_female_share_known`` = female rows / rows with a known sex
   (``sex_male_share_known`` is its complement, ``sex_known_share`` the share
   of rows with a known sex).
+
+Every image's skin shows its true Fitzpatrick type (the skin colour) and its
+true age (creases and sun spots, :func:`_age_marks`), labelled or not.
+``fitzpatrick_v_vi_share_true`` and ``pediatric_share_true`` are the shares
+of those true values over the ok rows with pixels: what imputation from the
+images should recover (``afri-delta``, darkest and youngest, has the most
+missing labels).
 """
 
 from __future__ import annotations
@@ -447,10 +454,41 @@ _LESIONS: dict[str, Callable[[_Canvas, np.ndarray], None]] = {
 }
 
 
+def _age_marks(cv: _Canvas, img: np.ndarray, age: int) -> None:
+    """Age drawn into the skin, so that a probe can read it where the label is missing.
+
+    A child's skin is smooth; from 18, creases grow in number and depth with
+    age (5 at 18, 17 at 90) and sun spots appear after 40. Random walks, so
+    no two images share their creases (no false near-duplicate matches).
+    """
+    if age < 18:
+        return
+    rng = cv.rng
+    years = min(age - 18, 72) / 72.0
+    mask = Image.new("L", (cv.w, cv.h), 0)
+    d = ImageDraw.Draw(mask)
+    for _ in range(int(round(5 + 12 * years))):
+        x, y, ang = rng.uniform(0, cv.w), rng.uniform(0, cv.h), rng.uniform(0, math.pi)
+        pts = [(x, y)]
+        for _ in range(int(rng.integers(4, 9))):
+            ang += rng.uniform(-0.3, 0.3)
+            step = rng.uniform(0.04, 0.08) * cv.m
+            x, y = x + step * math.cos(ang), y + step * math.sin(ang)
+            pts.append((x, y))
+        d.line(pts, fill=int(rng.integers(170, 256)), width=1 + int(rng.random() < years))
+    crease = np.asarray(mask, dtype=np.float32) / 255.0 * (0.45 + 0.45 * years)
+    _paint(img, crease, cv.skin * 0.55)
+    for _ in range(max(0, (age - 40) // 5)):  # solar lentigines
+        a = rng.uniform(0.015, 0.04) * cv.m
+        cx, cy = rng.uniform(0, cv.w), rng.uniform(0, cv.h)
+        spot, *_ = cv.blob(cx, cy, a, a * rng.uniform(0.6, 1.0), rng.uniform(0, math.pi), 0.1, 0.1)
+        _paint(img, spot * rng.uniform(0.35, 0.6), cv.skin * np.array([0.72, 0.6, 0.5]))
+
+
 def _render(
-    rng: np.random.Generator, size: tuple[int, int], fitz: int, diagnosis: str, dermoscopic: bool
+    rng: np.random.Generator, size: tuple[int, int], fitz: int, age: int, diagnosis: str, dermoscopic: bool
 ) -> np.ndarray:
-    """One image, uint8 (h, w, 3)."""
+    """One image, uint8 (h, w, 3): skin of the Fitzpatrick type, marks of the age, the diagnosis' lesion."""
     w, h = size
     skin = np.asarray(S.FITZ_RGB[fitz], dtype=np.float32) * rng.uniform(0.93, 1.05)
     skin *= np.array([1.0, rng.uniform(0.96, 1.04), rng.uniform(0.94, 1.06)], dtype=np.float32)
@@ -478,6 +516,7 @@ def _render(
             bg = (grey * rng.uniform(0.85, 1.15, size=3)).astype(np.float32)  # dull cloth or wall
             _paint(img, _sigmoid(dist / 1.5), bg * (1.0 + 0.05 * cv.smooth(3, 3))[..., None])
 
+    _age_marks(cv, img, age)
     _LESIONS[diagnosis](cv, img)
 
     img += rng.normal(0.0, rng.uniform(*_PIXEL_NOISE), size=img.shape).astype(np.float32)
@@ -601,14 +640,14 @@ def _sample_meta(
         p = patients[int(rng.integers(len(patients)))]
     else:
         fitz = int(rng.choice(6, p=np.asarray(ds.fitz_probs) / sum(ds.fitz_probs))) + 1
-        age: int | None = None
-        if rng.random() < ds.age_known:
-            if rng.random() < ds.pediatric:
-                age = int(rng.integers(0, 18))
-                age -= age % ds.age_step
-            else:
-                age = int(np.clip(rng.normal(*ds.adult_age), 18, 90))
-                age = max(18 + (-18) % ds.age_step, age - age % ds.age_step)
+        age_is_known = rng.random() < ds.age_known
+        if rng.random() < ds.pediatric:  # every patient has an age, drawn into the pixels; the label may be missing
+            age_true = int(rng.integers(0, 18))
+            age_true -= age_true % ds.age_step
+        else:
+            age_true = int(np.clip(rng.normal(*ds.adult_age), 18, 90))
+            age_true = max(18 + (-18) % ds.age_step, age_true - age_true % ds.age_step)
+        age = age_true if age_is_known else None
         sex = None
         if rng.random() < ds.sex_known:
             sex = "female" if rng.random() < ds.female else "male"
@@ -616,6 +655,7 @@ def _sample_meta(
             "patient_id": f"{ds.key_prefix}P{len(patients) + 1:05d}",
             "fitz_true": fitz,
             "fitz": fitz if rng.random() < ds.fitz_known else None,
+            "age_true": age_true,
             "age": age,
             "sex": sex,
             "country": _pick(rng, ds.countries),
@@ -625,6 +665,7 @@ def _sample_meta(
     return {
         "fitz": p["fitz"],
         "fitz_true": p["fitz_true"],
+        "age_true": p["age_true"],
         "age": p["age"],
         "sex": p["sex"],
         "site": site,
@@ -761,7 +802,7 @@ def _plant_junk(recs: list[_Rec], ds: S.DatasetSpec, di: int, seed: int, scale: 
             meta = _sample_meta(meta_rng, ds, [], j)
             meta.update(patient_id=f"{ds.key_prefix}PJ{j + 1:04d}", lesion_id=f"{ds.key_prefix}LJ{j + 1:04d}")
             derm = ds.modality == "dermoscopic" or (ds.modality == "mixed" and rng.random() < 0.5)
-            pixels = _render(rng, ds.size, meta["fitz_true"], meta["diagnosis"], derm)
+            pixels = _render(rng, ds.size, meta["fitz_true"], meta["age_true"], meta["diagnosis"], derm)
             junk = np.asarray(make_junk(kind, Image.fromarray(pixels), rng, blur_sigma=S.JUNK_BLUR_SIGMA))
             data = _jpeg(junk, 92)
             recs.append(_Rec(ds.slug, data, ".jpg", _decode(data), meta, pristine=False, junk=kind))
@@ -773,6 +814,24 @@ def _junk_truth(recs: list[_Rec]) -> list[dict[str, str]]:
     from skinmap.junk import JUNK_KINDS
 
     return [{"slug": r.slug, "key": r.key, "kind": r.junk, "issue": JUNK_KINDS[r.junk]} for r in recs if r.junk]
+
+
+def _true_shares(truth_images: list[dict[str, Any]]) -> dict[str, Any]:
+    """V-VI and pediatric shares over every ok image with pixels, from the values drawn into the pixels.
+
+    Labels are missing for a planted share of these images; an imputation
+    from the images should recover these shares, which the labelled shares
+    (``*_share_known``) miss because labels are missing more often where dark
+    skin and children are (afri-delta).
+    """
+    ok = [t for t in truth_images if t["status"] == "ok"]
+    return {
+        "n_images_with_pixels": len(ok),
+        "n_fitzpatrick_v_vi_true": sum(1 for t in ok if t["fitzpatrick_true"] >= 5),
+        "n_pediatric_true": sum(1 for t in ok if t["age_true"] < 18),
+        "fitzpatrick_v_vi_share_true": sum(1 for t in ok if t["fitzpatrick_true"] >= 5) / len(ok),
+        "pediatric_share_true": sum(1 for t in ok if t["age_true"] < 18) / len(ok),
+    }
 
 
 def _count(n: int, scale: float, minimum: int) -> int:
@@ -824,7 +883,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
                 derm = bool(rng.random() < (ds.dermoscopic_share or 0.5))
             else:
                 derm = ds.modality == "dermoscopic"
-            pixels = _render(rng, ds.size, meta["fitz_true"], meta["diagnosis"], derm)
+            pixels = _render(rng, ds.size, meta["fitz_true"], meta["age_true"], meta["diagnosis"], derm)
             data = _jpeg(pixels, int(rng.integers(88, 96)))
             recs[slug].append(_Rec(slug, data, ".jpg", _decode(data), meta, pristine=True))
             if bar:
@@ -931,6 +990,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
                     "sha256": hashlib.sha256(r.bytes).hexdigest() if r.problem != "missing file" else None,
                     "diagnosis": row["diagnosis"],
                     "fitzpatrick_true": r.meta["fitz_true"],
+                    "age_true": r.meta["age_true"],
                     **harmonise_row(row),
                     "copy_of": [r.copy_of.slug, r.copy_of.key] if r.copy_of else None,
                     "copy_kind": r.kind,
@@ -1077,6 +1137,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
         "sex_female_share_known": overall["sex_female_share_known"],
         "sex_male_share_known": overall["sex_male_share_known"],
         "counts_ok": {k: v for k, v in overall.items() if k.startswith("n_")},
+        **_true_shares(truth_images),
         "exact_duplicate_groups": exact_groups,
         "near_duplicate_pairs": near_pairs,
         "duplicate_clusters": dup_clusters,

@@ -76,24 +76,35 @@ def _match_chunk(chunk: tuple[list, dict]) -> list[tuple]:
 
 
 def _pending_pairs(conn, max_distance: float, k: int) -> tuple[np.ndarray, int, int]:
-    """Candidate pairs (a < b) of every model without a verdict of METHOD; also the total and verified counts."""
-    rows = conn.execute(
+    """Candidate pairs (a < b, sorted) of every model without a verdict of METHOD; also the total and verified counts.
+
+    Counted and sorted in SQL, so that only the pending pairs travel, as two arrays.
+    """
+    n_candidates, n_verified, a, b = conn.execute(
         """
         with candidates as (
             select distinct least(image_id, neighbour_image_id) as a, greatest(image_id, neighbour_image_id) as b
             from atlas.knn_edge
             where neighbour_rank <= %(k)s and cosine_distance <= %(tau)s
+        ),
+
+        judged as (
+            select c.a, c.b, v.image_id_a is not null as is_verified
+            from candidates as c
+            left join atlas.duplicate_verification as v
+                on v.image_id_a = c.a and v.image_id_b = c.b and v.method = %(method)s
         )
-        select c.a, c.b, v.image_id_a is not null
-        from candidates as c
-        left join atlas.duplicate_verification as v
-            on v.image_id_a = c.a and v.image_id_b = c.b and v.method = %(method)s
+
+        select
+            count(*),
+            count(*) filter (where is_verified),
+            coalesce(array_agg(a order by a, b) filter (where not is_verified), '{}'),
+            coalesce(array_agg(b order by a, b) filter (where not is_verified), '{}')
+        from judged
         """,
         {"k": k, "tau": max_distance, "method": METHOD},
-    ).fetchall()
-    done = sum(1 for r in rows if r[2])
-    pending = np.array([(a, b) for a, b, is_done in rows if not is_done], dtype=np.int64).reshape(-1, 2)
-    return pending[np.lexsort((pending[:, 1], pending[:, 0]))], len(rows), done
+    ).fetchone()
+    return np.column_stack([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)]), n_candidates, n_verified
 
 
 def _blocks(pairs: np.ndarray) -> Iterable[np.ndarray]:
