@@ -11,6 +11,7 @@ from pathlib import Path
 
 HOME_ENV = "SKINMAP_HOME"
 DATABASE_URL_ENV = "SKINMAP_DATABASE_URL"
+ATLAS_ENV = "SKINMAP_ATLAS"  # a named atlas: a database on the server (skinmap --atlas NAME)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

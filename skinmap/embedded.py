@@ -71,11 +71,13 @@ def _server():
         ) from exc
 
 
-def _uri(server) -> str:
-    """The wheel's socket URL, plus the port when it is not 5432 (the socket file is named by it)."""
-    uri = server.get_uri()
-    port = server.get_postmaster_info().port
-    return uri if port in (None, 5432) else f"{uri}&port={port}"
+def _uri(server, database: str = "postgres") -> str:
+    """The socket URL of the running server: its socket folder and port (the socket file is named by it)."""
+    from skinmap import urls
+
+    info = server.get_postmaster_info()
+    return urls.build(urls.Address(dbname=database, host=str(info.socket_dir), port=info.port,
+                                   user="postgres"))
 
 
 def start(database: str = ATLAS_DATABASE) -> str:

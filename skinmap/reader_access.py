@@ -14,7 +14,6 @@ import secrets
 from pathlib import Path
 
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from skinmap import config
 from skinmap.db import DatabaseError, connect
@@ -63,12 +62,20 @@ def grant_reader(database_url: str, name: str, password: str | None = None) -> s
     return password
 
 
-def reader_url(database_url: str, name: str, *, host: str, port: int) -> str:
-    """The URL a BI tool uses: `name`'s stored password, TCP `host`:`port`, the atlas database."""
+def reader_url(database_url: str, name: str, *, host: str | None = None, port: int | None = None) -> str:
+    """The URL a BI tool uses: `name`'s stored password on the atlas database of `database_url`.
+
+    `host` and `port` replace the URL's own (the embedded server's TCP port);
+    without them the URL's host, socket folder and port are kept as they are.
+    """
+    from dataclasses import replace
+
+    from skinmap import urls
+
     password = _load().get(name)
     if password is None:
         raise DatabaseError(f"no stored password for reader {name!r}: run `skinmap db grant-reader {name}`")
-    dbname = conninfo_to_dict(database_url).get("dbname") or "skinmap"
-    from urllib.parse import quote
-
-    return f"postgresql://{quote(name, safe='')}:{quote(password, safe='')}@{host}:{port}/{dbname}"
+    address = replace(urls.parse(database_url), user=name, password=password)
+    if host is not None:
+        address = replace(address, host=host, port=port)
+    return urls.build(address)

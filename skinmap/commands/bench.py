@@ -42,6 +42,6 @@ def bench_embed(ctx, model, device, n_images, batch_size, workers, precision, de
     from skinmap import db
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    run(db.resolve_url(ctx.obj.get("database_url")), model=model, device=device, n_images=n_images,
+    run(db.resolve_url(ctx.obj.get("database_url"), atlas=ctx.obj.get("atlas")), model=model, device=device, n_images=n_images,
         batch_size=batch_size, workers=workers, precision=precision, decode=decode, compile_model=compile_model,
         iterations=iterations, peak_tflops=peak_tflops, echo=click.echo)

@@ -101,7 +101,7 @@ def db_url(ctx: click.Context, reader: bool, name: str | None) -> None:
     """
     from skinmap import db as dbmod
 
-    url = dbmod.resolve_url(ctx.obj.get("database_url"))
+    url = dbmod.resolve_url(ctx.obj.get("database_url"), atlas=ctx.obj.get("atlas"))
     if not reader:
         click.echo(url)
         return
@@ -110,8 +110,6 @@ def db_url(ctx: click.Context, reader: bool, name: str | None) -> None:
 
 def _reader_url(ctx: click.Context, url: str, name: str | None) -> str:
     """Host and port: the external server's, or the embedded server's TCP port."""
-    from psycopg.conninfo import conninfo_to_dict
-
     from skinmap import embedded, reader_access
 
     if name is None:
@@ -122,14 +120,11 @@ def _reader_url(ctx: click.Context, url: str, name: str | None) -> str:
             )
         name = names[0]
     if ctx.obj.get("database_url"):
-        params = conninfo_to_dict(url)
-        host, port = str(params.get("host") or "localhost"), int(params.get("port") or 5432)
-    else:
-        port = embedded.status().tcp_port
-        if port is None:
-            raise click.ClickException("the embedded server listens on its socket only: run `skinmap db start --port N`")
-        host = "127.0.0.1"
-    return reader_access.reader_url(url, name, host=host, port=port)
+        return reader_access.reader_url(url, name)  # that server's own host, or socket folder, and port
+    port = embedded.status().tcp_port
+    if port is None:
+        raise click.ClickException("the embedded server listens on its socket only: run `skinmap db start --port N`")
+    return reader_access.reader_url(url, name, host="127.0.0.1", port=port)
 
 
 @db.command("grant-reader")
@@ -169,6 +164,6 @@ def db_migrate(ctx: click.Context, revision: str, downgrade: bool) -> None:
     from skinmap import db as dbmod
     from skinmap import migrate
 
-    url = dbmod.resolve_url(ctx.obj.get("database_url"))
+    url = dbmod.resolve_url(ctx.obj.get("database_url"), atlas=ctx.obj.get("atlas"))
     (migrate.downgrade if downgrade else migrate.upgrade)(url, revision)
     click.echo(f"schema revision: {migrate.current(url)}")

@@ -6,7 +6,7 @@ import json
 import click
 
 from skinmap.cli import cli
-from skinmap.commands._common import atlas_url, friendly
+from skinmap.commands._common import atlas_url, friendly, other_atlases_hint
 
 
 @cli.command()
@@ -31,7 +31,11 @@ def kpi(ctx, view, model_name, limit, as_json) -> None:
         for name in kpimod.list_views(url):
             click.echo(name)
         return
-    name = kpimod.resolve_view(url, view)
+    try:
+        name = kpimod.resolve_view(url, view)
+    except kpimod.UnknownKpi as exc:
+        hint = "" if kpimod.list_views(url) else other_atlases_hint(url)
+        raise kpimod.UnknownKpi(f"{exc}{hint}") from exc
     columns, rows = kpimod.fetch(url, name, where_model=model_name, limit=limit)
     if as_json:
         for row in rows:
