@@ -230,9 +230,10 @@ def test_realdev_probes_measure_what_a_general_encoder_predicts(realdev_probes):
 
 
 def test_on_the_demo_the_probes_recover_planted_attributes(server_url, tmp_path):
-    """The demo's synthetic images (scale 0.1, 188 images) embedded by EfficientNet-Lite0 ImageNet: the planted
-    skin tone and diagnosis are found well above chance (measured 0.51 for Fitzpatrick type over 6 classes,
-    0.71 for the group over 3, 0.42 for diagnosis over 10); the plain split inflates the group to 1.00."""
+    """The demo's synthetic images (scale 0.2, 355 with pixels) embedded by EfficientNet-Lite0 ImageNet, before any
+    dbt build (groups by patient, lesion, source id and pixel hash): the planted skin tone, age and diagnosis are
+    found above chance (measured: Fitzpatrick group 0.61 over 3, age R² 0.59, diagnosis 0.58 over 10), and the
+    plain split, blind to the planted near copies, inflates the group by 0.11."""
     from embedder.models import load_encoder
     from embedder.pipeline import embed_images
     from skinmap import demo, migrate
@@ -241,7 +242,7 @@ def test_on_the_demo_the_probes_recover_planted_attributes(server_url, tmp_path)
     url = db.create_database(server_url, "t_impute_demo", drop_first=True)
     try:
         migrate.upgrade(url)
-        truth = demo.prepare_data(tmp_path, scale=0.1, seed=11)
+        truth = demo.prepare_data(tmp_path, scale=0.2, seed=11)  # 0.1 leaves ~12 labelled V-VI images
         for dataset in truth["datasets"]:
             ingest(url, load_mapping(tmp_path / dataset["slug"] / "mapping.yaml"), progress=False)
         embed_images(url, load_encoder(demo.DEMO_MODEL, demo.DEMO_WEIGHTS), batch_size=32, workers=0,
@@ -249,7 +250,9 @@ def test_on_the_demo_the_probes_recover_planted_attributes(server_url, tmp_path)
         probes = {p.attribute: p for p in impute(url, f"{demo.DEMO_MODEL}/{demo.DEMO_WEIGHTS}", n_boot=100).probes}
     finally:
         db.drop_database(server_url, "t_impute_demo")
-    assert probes["fitzpatrick_type"].headline_value > 2 / 6
+    print({k: (round(p.headline_value, 3), None if p.inflation is None else round(p.inflation, 3))
+           for k, p in probes.items()})
     assert probes["fitzpatrick_group"].headline_value > 0.5 and probes["fitzpatrick_group"].is_used
     assert probes["diagnosis"].headline_value > 2.5 / probes["diagnosis"].n_classes
     assert probes["fitzpatrick_group"].inflation > 0.1
+    assert probes["age_years"].headline_value > 0.3 and probes["age_years"].is_used  # creases and sun spots
