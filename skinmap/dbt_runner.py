@@ -71,7 +71,13 @@ def build(
         if swap:
             build_swap.drop_leftovers(database_url)
             vars = {**(vars or {}), "schema_suffix": build_swap.SUFFIX}  # noqa: A001
-        summary = _run(database_url, select=select, vars=vars, command=command, quiet=quiet)
+        try:
+            summary = _run(database_url, select=select, vars=vars, command=command, quiet=quiet)
+        except DbtError as exc:
+            if swap:
+                raise DbtError(f"{exc}. Nothing went live: the kpi views are those of the last complete "
+                               "build") from exc
+            raise
         if swap:
             build_swap.swap_in(database_url)
     return summary

@@ -10,7 +10,9 @@ from skinmap.commands._common import atlas_url, friendly
 
 
 @cli.command()
-@click.option("--select", default=None, help="dbt node selection, e.g. kpi_novelty_by_year+.")
+@click.option("--select", default=None,
+              help="dbt node selection, e.g. kpi_novelty_by_year+. Built in place: dbt's drop of a rebuilt "
+                   "table also drops the views on it, so select their models too (a trailing +).")
 @click.option("--var", "dbt_vars", multiple=True, metavar="NAME=VALUE", help="dbt variable (repeatable), e.g. novelty_k=50.")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another build, knn or verify-duplicates is running.")
 @click.pass_context
