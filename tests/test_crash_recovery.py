@@ -107,9 +107,9 @@ def _free_port() -> int:
 def test_reader_sessions_over_tcp_get_no_error(server_url, reference):
     """10 reader sessions on every kpi view for 10 s over TCP (the long script: 50 for 60 s)."""
     port = _free_port()
-    embedded.start_tcp(port)
+    socket_url = embedded.start_tcp(port)  # its socket is named by the port now, so server_url is stale
     try:
-        url = db.with_database(server_url, REFERENCE_DB)
+        url = db.with_database(socket_url, REFERENCE_DB)
         reader_access.grant_reader(url, "t_load")
         result = readers.load(reader_access.reader_url(url, "t_load", host="127.0.0.1", port=port),
                               sessions=10, seconds=10)
