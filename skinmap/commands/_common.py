@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 import click
+import psycopg
 
 
 def friendly(fn):
@@ -21,6 +22,12 @@ def friendly(fn):
             return fn(*args, **kwargs)
         except (DatabaseError, DbtError, EmbeddedServerError, MappingError, UnknownKpi) as exc:
             raise click.ClickException(str(exc)) from exc
+        except psycopg.OperationalError as exc:  # the server went away mid-step (stopped, restarted, network)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise click.ClickException(
+                f"lost the connection to the database ({first}). Start it again if it stopped "
+                "(`skinmap db start`) and rerun the command: committed work is kept, the rest is redone."
+            ) from exc
 
     return wrapper
 

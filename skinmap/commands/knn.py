@@ -24,9 +24,10 @@ from skinmap.commands._common import atlas_url, friendly
                    "(default 500 for the approximate sql and ivf engines, 0 for exact).")
 @click.option("--probes", type=int, default=None,
               help="ivf engine: cells searched per query cell (default 8; more: higher recall, slower).")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another build, knn or verify-duplicates is running.")
 @click.pass_context
 @friendly
-def knn(ctx, engine, k, novelty_k, full, model_name, device, check, probes) -> None:
+def knn(ctx, engine, k, novelty_k, full, model_name, device, check, probes, no_wait) -> None:
     """Compute kNN edges, per-image novelty and dataset Fréchet distances (incremental by default).
 
     Run it after `skinmap embed` and before `skinmap build`. Adding a dataset
@@ -39,6 +40,7 @@ def knn(ctx, engine, k, novelty_k, full, model_name, device, check, probes) -> N
         skinmap knn --engine exact --full --device cuda
         skinmap knn --engine ivf --probes 12   # 1.1M images on a CPU
     """
+    from skinmap.atlas_lock import writer_lock
     from skinmap.knn import compute_neighbours
 
     options = {"device": device} if engine in ("exact", "ivf") and device else {}
@@ -48,5 +50,7 @@ def knn(ctx, engine, k, novelty_k, full, model_name, device, check, probes) -> N
         options["probes"] = probes
     if check is None:
         check = 0 if engine == "exact" else 500
-    click.echo(compute_neighbours(atlas_url(ctx), engine=engine, k=k, novelty_k=novelty_k, full=full,
-                                  model_name=model_name, check=check, **options).line())
+    url = atlas_url(ctx)
+    with writer_lock(url, "knn", wait=not no_wait, echo=lambda line: click.echo(line, err=True)):
+        click.echo(compute_neighbours(url, engine=engine, k=k, novelty_k=novelty_k, full=full,
+                                      model_name=model_name, check=check, **options).line())

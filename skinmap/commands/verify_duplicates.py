@@ -9,9 +9,10 @@ from skinmap.commands._common import atlas_url, friendly
 
 @cli.command("verify-duplicates")
 @click.option("--workers", type=int, default=2, show_default=True, help="Processes that read and describe images.")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another build, knn or verify-duplicates is running.")
 @click.pass_context
 @friendly
-def verify_duplicates(ctx, workers) -> None:
+def verify_duplicates(ctx, workers, no_wait) -> None:
     """Verify near-duplicate candidates (the vector neighbours) by matching their local features.
 
     Run it after `skinmap knn` and before `skinmap build`. Each candidate
@@ -24,6 +25,9 @@ def verify_duplicates(ctx, workers) -> None:
     Example:
         skinmap knn && skinmap verify-duplicates && skinmap build
     """
+    from skinmap.atlas_lock import writer_lock
     from skinmap.duplicates.verify import verify_candidates
 
-    click.echo(verify_candidates(atlas_url(ctx), workers=workers, progress=True).line())
+    url = atlas_url(ctx)
+    with writer_lock(url, "verify-duplicates", wait=not no_wait, echo=lambda line: click.echo(line, err=True)):
+        click.echo(verify_candidates(url, workers=workers, progress=True).line())

@@ -17,8 +17,9 @@ def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def frechet_distance(mu_a, cov_a, mu_b, cov_b) -> float:
-    root_a = _sqrt_psd(cov_a)
+def frechet_distance(mu_a, cov_a, mu_b, cov_b, *, root_a: np.ndarray | None = None) -> float:
+    """`root_a`, the square root of `cov_a`, when the caller has it already (one per dataset, not per pair)."""
+    root_a = _sqrt_psd(cov_a) if root_a is None else root_a
     middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
     trace_sqrt = np.sqrt(np.clip(middle, 0, None)).sum()
     value = float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
@@ -37,10 +38,11 @@ def build_frechet(url: str, images: ModelImages) -> int:
     vectors = load_vectors(url, images.model_id, images.image_ids)
     fits = {int(d): gaussian_fit(vectors[images.dataset_ids == d]) for d in np.unique(images.dataset_ids)}
     sizes = {d: int((images.dataset_ids == d).sum()) for d in fits}
+    roots = {d: _sqrt_psd(cov) for d, (_, cov) in fits.items()} if len(fits) > 1 else {}
     rows = []
     for a in fits:
         for b in fits:
-            distance = 0.0 if a == b else frechet_distance(*fits[a], *fits[b])
+            distance = 0.0 if a == b else frechet_distance(*fits[a], *fits[b], root_a=roots[a])
             rows.append((images.model_id, a, b, sizes[a], sizes[b], distance))
     with db.connect(url) as conn:
         conn.execute("delete from atlas.dataset_frechet where model_id = %s", (images.model_id,))
