@@ -8,9 +8,11 @@ landmarks: the landmarks among the K nearest images are the nearest
 landmarks. Such a landmark takes its neighbours from the stored edges; any
 other (the usual case when landmarks are a sample: a 1,000-of-1.1M landmark
 rarely has another landmark among its 10 stored neighbours) gets them from
-an exact numpy search over the landmark vectors. Both give the same lists;
-the stored edges save the search where the atlas is small enough that every
-image is a landmark and `skinmap knn --k` was at least k.
+an exact numpy search over the landmark vectors. Both give the same lists
+when the stored edges are exact (`--engine exact`, or sql below 2,000
+images); an approximate engine's lists are taken as stored. The stored
+edges save the search where the atlas is small enough that every image is a
+landmark and `skinmap knn --k` was at least k.
 """
 from __future__ import annotations
 
