@@ -162,3 +162,8 @@ def test_voids_end_to_end_through_the_atlas_and_the_kpi_views(atlas_db):
     assert top[3] == 160 and top[4] == 160  # every image a landmark, every list from the stored edges
     assert top[5] == 2 and "ring-east" in top[6] and "ring-west" in top[6]  # the loop crosses both datasets
     assert top[7] == len(images) >= 8 and "I-II" in top[9] and top[8]
+
+
+def test_voids_of_a_model_without_vectors_says_what_to_do(atlas_db):
+    done = CliRunner().invoke(cli, ["--database-url", atlas_db, "voids", "--model", "nope"])
+    assert done.exit_code != 0 and "skinmap embed" in done.output
