@@ -28,6 +28,7 @@ FILES = {
     "isic2024": ["isic2024/test-metadata.csv"],
     "mskcc": ["mskcc/lesion-size-2020_metadata.csv", "mskcc/data_joined.csv"],
     "ph2": ["ph2/PH2_dataset.xlsx"],
+    "isic-archive": ["isic-archive/metadata.csv"],
     # folder-per-class (packaged mappings): a file listing stands for the image tree
     "dermnet": ["dermnet/files.txt"],
     "med-node": ["med-node/files.txt"],
@@ -38,7 +39,7 @@ EXPECTED = {
     "fitzpatrick17k": (6, 4, 1, 1), "ham10000": (6, 6, 0, 0), "isic2018": (4, 4, 0, 1), "isic2019": (5, 5, 0, 0),
     "isic2020": (5, 5, 0, 0), "pad-ufes-20": (5, 5, 0, 1), "ddi": (6, 6, 0, 1), "derm7pt": (6, 6, 1, 0),
     "scin": (7, 7, 1, 4), "isic2016": (9, 9, 0, 0), "isic2017": (6, 6, 0, 0), "isic2024": (3, 3, 0, 0),
-    "mskcc": (10, 10, 0, 0), "ph2": (9, 9, 0, 0), "dermnet": (6, 6, 0, 6), "med-node": (4, 4, 0, 0),
+    "mskcc": (10, 10, 0, 0), "ph2": (9, 9, 0, 0), "isic-archive": (5, 5, 0, 0), "dermnet": (6, 6, 0, 6), "med-node": (4, 4, 0, 0),
     "sd-128": (4, 4, 0, 0),
 }
 CATALOG = Path(__file__).parents[1] / "dbt_project" / "seeds" / "dataset_catalog.csv"
@@ -66,7 +67,9 @@ def test_every_source_is_listed_and_has_its_catalog_row():
     for name in sources():
         d = ADAPTERS[name].dataset if name in ADAPTERS else packaged.dataset(name)
         assert d.slug in catalog, f"{name}: no dataset_catalog row"
-        assert (int(catalog[d.slug]["release_year"]), catalog[d.slug]["modality"]) == (d.release_year, d.modality), name
+        year = d.release_year or int(catalog[d.slug]["release_year"])  # the archive: a year per image
+        assert (int(catalog[d.slug]["release_year"]), catalog[d.slug]["modality"]) == (year, d.modality), name
+        assert d.release_year is not None or name == "isic-archive"
 
 
 def test_each_adapter_reads_its_fixture_and_a_second_run_changes_nothing(atlas_db):
@@ -139,6 +142,10 @@ def test_each_adapter_reads_its_fixture_and_a_second_run_changes_nothing(atlas_d
     assert meta["mskcc", "ISIC_1099075"][4:] == (None, None, 60, "50-69", "female", "US", "North America", "lower limb",
                                                  "D03.9", "exact", True)
     assert meta["mskcc", "ISIC_0186998"][12:] == ("C43.9", "exact", True)
+    # ISIC archive export: no dataset year; a shared id takes the year of the collection that published it
+    assert meta["isic-archive", "ISIC_0245720"][:3] == (None, None, "dermoscopic")
+    assert meta["isic-archive", "ISIC_0245720"][9] == "US"
+    assert meta["isic-archive", "ISIC_0051799"][0] == 2020  # also in the MSKCC fixture
     # PH2: clinical class where no histology; histology where given
     assert meta["ph2", "IMD003"][12:14] == ("D22.9", "synonym") and meta["ph2", "IMD435"][12] == "D03.9"
     assert meta["ph2", "IMD002"][9] == "PT"

@@ -20,7 +20,8 @@ def adapters() -> None:
 
     for adapter in ADAPTERS.values():
         d = adapter.dataset
-        click.echo(f"{adapter.name:<15} {d.name} ({d.release_year}, {d.modality})")
+        year = d.release_year or "year per image"
+        click.echo(f"{adapter.name:<15} {d.name} ({year}, {d.modality})")
         click.echo(f"{'':<15} expects: {adapter.expects}")
     for name in packaged.names():
         d = packaged.dataset(name)

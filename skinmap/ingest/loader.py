@@ -449,7 +449,9 @@ def _resolve_isic_release_years(conn) -> None:
 
     The same ISIC id (ISIC_0024306, also as ISIC_0024306_downsampled) can be
     ingested from HAM10000, ISIC 2018, 2019 and 2020; each copy takes the
-    earliest year any of them has, so a republished image is never new. The
+    earliest year any of them has, so a republished image is never new; a copy
+    without a year (the ISIC archive export, a collection of all years) takes
+    it too. The
     rows carry that id as `source_image_id` (any other shared source id a
     mapping states counts the same way).
     """
@@ -460,10 +462,11 @@ def _resolve_isic_release_years(conn) -> None:
             from atlas.image
             where source_image_id is not null
             group by source_image_id
-            having count(*) > 1
+            having count(*) > 1 and min(release_year) is not null
         )
         update atlas.image as image set release_year = earliest.release_year
         from earliest
-        where image.source_image_id = earliest.source_image_id and image.release_year > earliest.release_year
+        where image.source_image_id = earliest.source_image_id
+            and (image.release_year > earliest.release_year or image.release_year is null)
         """
     )

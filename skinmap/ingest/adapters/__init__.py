@@ -30,7 +30,7 @@ ADAPTERS: dict[str, Adapter] = {
         fitzpatrick17k.ADAPTER, ham10000.ADAPTER, ham10000.ISIC2018_ADAPTER, isic2019.ADAPTER, isic2020.ADAPTER,
         pad_ufes_20.ADAPTER, ddi.ADAPTER, derm7pt.ADAPTER, scin.ADAPTER, isic_challenges.ADAPTER_2016,
         isic_challenges.ADAPTER_2017, isic_archive.ISIC2024_ADAPTER, isic_archive.MSKCC_ADAPTER,
-        ph2.ADAPTER,
+        isic_archive.ARCHIVE_ADAPTER, ph2.ADAPTER,
     )
 }
 MAPPED_EXPECTS = "a YAML column mapping (see README); the generic adapter for any other dataset"

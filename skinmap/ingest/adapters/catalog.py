@@ -30,6 +30,10 @@ ISIC2017 = DatasetInfo("isic2017", "ISIC challenge 2017", 2017, "dermoscopic", "
                        "https://challenge.isic-archive.com/data/#2017", None)
 ISIC2024 = DatasetInfo("isic2024", "ISIC challenge 2024 (SLICE-3D)", 2024, "total-body tile", "CC BY-NC 4.0",
                        "https://challenge.isic-archive.com/data/#2024", None)
+# The whole archive (the authors' "ISIC"): images of every collection, so no one release year; an image
+# published in a challenge or dataset also ingested takes that year (loader._resolve_isic_release_years).
+ISIC_ARCHIVE = DatasetInfo("isic-archive", "ISIC archive", None, "mixed", "per image (CC-0, CC-BY, CC-BY-NC)",
+                           "https://api.isic-archive.com", None)
 MSKCC = DatasetInfo("mskcc", "MSKCC consecutive biopsies 2020", 2020, "dermoscopic", "CC BY",
                     "https://doi.org/10.34970/151324", "US")
 PH2 = DatasetInfo("ph2", "PH2", 2013, "dermoscopic", "research use",

@@ -1,4 +1,4 @@
-"""ISIC archive metadata exports: MSKCC and ISIC 2024 (SLICE-3D).
+"""ISIC archive metadata exports: the archive itself, MSKCC and ISIC 2024 (SLICE-3D).
 
 The archive's "download metadata" CSV (and `isic metadata download`) starts
 `isic_id,attribution,copyright_license` and then the fields the collection
@@ -21,7 +21,7 @@ by the same code. Ids are ISIC archive ids (shared `source_image_id`).
 from __future__ import annotations
 
 from skinmap.ingest.adapters.base import Adapter, AdapterRows, Table, row, unknown_columns
-from skinmap.ingest.adapters.catalog import ISIC2024, MSKCC
+from skinmap.ingest.adapters.catalog import ISIC2024, ISIC_ARCHIVE, MSKCC
 from skinmap.ingest.loader import SourceRow
 from skinmap.ingest.mapping import DatasetInfo, MappingError
 
@@ -107,3 +107,6 @@ MSKCC_ADAPTER = Adapter("mskcc", MSKCC, "lesion-size-2020_metadata.csv or the IS
                         "(doi 10.34970/151324); images <image_name>.jpg", (1, 3), _reader(MSKCC))
 ISIC2024_ADAPTER = Adapter("isic2024", ISIC2024, "train-metadata.csv and/or test-metadata.csv (SLICE-3D); "
                            "images <isic_id>.jpg", (1, 2), _reader(ISIC2024))
+ARCHIVE_ADAPTER = Adapter("isic-archive", ISIC_ARCHIVE, "metadata.csv of the ISIC archive or of a collection "
+                          "(isic metadata download; isic_id,attribution,copyright_license,...); images <isic_id>.jpg",
+                          (1, 3), _reader(ISIC_ARCHIVE))
