@@ -180,3 +180,25 @@ def test_folder_layout_reads_an_image_tree_and_skips_other_files(atlas_db, tmp_p
     assert rows == [("melanoma/136733.jpg", True, "melanoma"), ("naevus/1001.jpg", True, "melanocytic nevus")]
     listing_only = CliRunner().invoke(cli, ["--database-url", atlas_db, "ingest", "dermnet"])
     assert listing_only.exit_code != 0 and "--metadata or --images" in listing_only.output
+
+
+def test_mapping_names_a_headerless_csv_and_gives_constants(atlas_db, tmp_path):
+    from skinmap.ingest import ingest
+    from skinmap.ingest.mapping import MappingError, build_mapping
+
+    (tmp_path / "truth.csv").write_bytes(b"ISIC_0000003,0.0\r\nISIC_0000013,1.0\r\n")  # the ISIC 2016 test layout
+    raw = {"dataset": {"slug": "headerless", "release_year": 2016, "modality": "dermoscopic"},
+           "metadata": "truth.csv", "header": ["image_id", "malignant"], "constants": {"country": "US"},
+           "columns": {"source_key": "image_id", "is_malignant": "malignant"}}
+    summary = ingest(atlas_db, build_mapping(raw, tmp_path), progress=False)
+    assert (summary.rows_read, summary.loaded, summary.unknown_columns) == (2, 2, [])
+    with connect(atlas_db) as conn:
+        rows = conn.execute("select i.source_key, m.is_malignant, m.country_code from atlas.image i "
+                            "join atlas.image_metadata m using (image_id) order by 1").fetchall()
+    assert rows == [("ISIC_0000003", False, "US"), ("ISIC_0000013", True, "US")]
+    for bad in ({"constants": {"source_key": "x"}}, {"constants": {"is_malignant": "true"}}, {"layout": "tree"}):
+        try:
+            build_mapping({**raw, **bad}, tmp_path)
+        except MappingError:
+            continue
+        raise AssertionError(f"{bad} accepted")
