@@ -12,7 +12,8 @@ site `anatom_site_general_challenge`. ISIC 2024's `train-metadata.csv` /
 `iddx_1` .. `iddx_5` / `iddx_full` (`Benign::Benign melanocytic ...`).
 
 The image's country comes from `attribution` (the authors' keyword list,
-skinmap-code `parse_isic_attribution`), else the dataset's origin. The
+skinmap-code `parse_isic_attribution`, plus "FNQH Cairns", a Queensland
+hospital in SLICE-3D's attributions), else the dataset's origin. The
 diagnosis is the most specific level given. MSKCC's own
 `lesion-size-2020_metadata.csv` (ISIC-Research/lesion-size-2020:
 `image_name,CI_name,sex,anatom_site_general,age,diagnosis,mpath,...`) is read
