@@ -33,8 +33,11 @@ def ingest(ctx, source, metadata, images, mapping_file, slug, name, release_year
            ignore_column, workers) -> None:
     """Load a dataset's own metadata files (and images) through its adapter.
 
-    SOURCE is an adapter name (`skinmap adapters` lists them and the files
-    each expects), or `mapped` / a YAML mapping file for any other dataset.
+    SOURCE is an adapter or packaged-mapping name (`skinmap adapters` lists
+    them and the files each expects), or `mapped` / a YAML mapping file for
+    any other dataset. Folder-per-class datasets (med-node, sd-128, dermnet)
+    read --images, or a file listing (`find . -type f > files.txt`) as
+    --metadata for a metadata-only ingest.
     Without --images only metadata is loaded, so representation KPIs exist
     before anything is downloaded or embedded. Running it twice adds nothing;
     unusable rows are quarantined with a reason and counted in the summary.
@@ -44,14 +47,17 @@ def ingest(ctx, source, metadata, images, mapping_file, slug, name, release_year
         skinmap ingest ham10000 --metadata HAM10000_metadata.csv --images HAM10000_images
         skinmap ingest isic2019 --metadata ISIC_2019_Training_Metadata.csv \\
             --metadata ISIC_2019_Training_GroundTruth.csv
+        skinmap ingest med-node --images complete_mednode_dataset
         skinmap ingest mapped --mapping my_dataset.yaml
     """
-    from skinmap.ingest import adapters
+    from skinmap.ingest import adapters, packaged
 
     progress = sys.stderr.isatty()
-    if source in adapters.ADAPTERS:
-        if not metadata:
+    if source in adapters.ADAPTERS or source in packaged.names():
+        if not metadata and source in adapters.ADAPTERS:
             raise click.ClickException(f"--metadata is required: {adapters.ADAPTERS[source].expects}")
+        if not metadata and not images:
+            raise click.ClickException(f"--metadata or --images is required: {packaged.expects(source)}")
         summary = adapters.ingest_with(atlas_url(ctx), source, list(metadata), images, workers=workers,
                                        progress=progress)
     else:

@@ -102,20 +102,31 @@ class _Row:
     problems: list[tuple[str, str | None, str]] = field(default_factory=list)  # (column, raw, reason)
 
 
-def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[SourceRow]]:
-    if not mapping.metadata_path.is_file():
-        raise MappingError(f"metadata file {mapping.metadata_path} does not exist")
-    handle = mapping.metadata_path.open(newline="", encoding="utf-8-sig")  # utf-8-sig drops a BOM
-    reader = csv.DictReader(handle, delimiter=mapping.delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+def _check_columns(mapping: Mapping, header: list[str], close=lambda: None) -> None:
     missing = sorted({c for c in mapping.columns.values() if c not in header})
     if missing:
-        handle.close()
+        close()
         raise MappingError(
             f"column(s) {missing} named in the mapping are not in {mapping.metadata_path.name}; "
             f"its columns are: {', '.join(header)}"
         )
+
+
+def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[SourceRow]]:
+    if mapping.layout == "folders":
+        from skinmap.ingest import folders
+
+        header, folder_rows = folders.read(mapping.metadata_path)
+        _check_columns(mapping, header)
+        return header, (SourceRow(r) for r in folder_rows)
+    if not mapping.metadata_path.is_file():
+        raise MappingError(f"metadata file {mapping.metadata_path} does not exist")
+    handle = mapping.metadata_path.open(newline="", encoding="utf-8-sig")  # utf-8-sig drops a BOM
+    # A file published without a header row: the mapping names its columns.
+    reader = csv.DictReader(handle, fieldnames=list(mapping.header) or None, delimiter=mapping.delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    _check_columns(mapping, header, handle.close)
 
     def rows() -> Iterator[SourceRow]:
         with handle:
@@ -148,7 +159,7 @@ def _fingerprints(paths: list[Path], workers: int, progress: bool) -> Iterable[t
 def _mapped(row: _Row, mapping: Mapping, name: str) -> str | None:
     column = mapping.columns.get(name)
     if column is None:
-        return None
+        return mapping.constants.get(name)  # a value every row shares (a packaged mapping's country)
     raw = row.values.get(column, "")
     return mapping.values.get(name, {}).get(raw.lower(), raw)
 
@@ -158,7 +169,9 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
 
     def take(name: str, parsed: harmonise.Parsed) -> Any:
         if parsed.problem:
-            row.problems.append((mapping.columns[name], row.values.get(mapping.columns[name]), parsed.problem))
+            column = mapping.columns.get(name)
+            raw = row.values.get(column) if column else mapping.constants.get(name)
+            row.problems.append((column or f"constant {name}", raw, parsed.problem))
         return parsed.value
 
     fitz_raw = _mapped(row, mapping, "fitzpatrick")
@@ -183,7 +196,7 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
     h.update(diagnosis_raw=dx_raw or None, diagnosis=take("diagnosis", harmonise.diagnosis(dx_raw)) if dx_raw is not None else None)
     icd = harmonise.icd10(h["diagnosis"])
     if icd is not None and icd.match == "unmapped":
-        row.problems.append((mapping.columns["diagnosis"], dx_raw, "diagnosis not in the ICD-10-CM mapping (unmapped)"))
+        row.problems.append((mapping.columns.get("diagnosis", "constant diagnosis"), dx_raw, "diagnosis not in the ICD-10-CM mapping (unmapped)"))
     h.update(icd10_code=icd and icd.code, icd10_category=icd and icd.category, icd10_block=icd and icd.block,
              icd10_chapter=icd and icd.chapter, icd10_match=icd and icd.match)
     malignant_raw = _mapped(row, mapping, "is_malignant")
@@ -196,10 +209,10 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
         if year_raw.isdigit() and 1900 <= int(year_raw) <= 2100:
             year = int(year_raw)
         else:
-            row.problems.append((mapping.columns["release_year"], year_raw, "not a release year; dataset year used"))
+            row.problems.append((mapping.columns.get("release_year", "constant release_year"), year_raw, "not a release year; dataset year used"))
     modality = _mapped(row, mapping, "modality") or mapping.dataset.modality
     if modality not in MODALITIES:
-        row.problems.append((mapping.columns["modality"], modality, "unknown modality; dataset modality used"))
+        row.problems.append((mapping.columns.get("modality", "constant modality"), modality, "unknown modality; dataset modality used"))
         modality = mapping.dataset.modality
     h.update(release_year=year, modality=modality,
              patient_id=_mapped(row, mapping, "patient_id") or None,
@@ -436,7 +449,9 @@ def _resolve_isic_release_years(conn) -> None:
 
     The same ISIC id (ISIC_0024306, also as ISIC_0024306_downsampled) can be
     ingested from HAM10000, ISIC 2018, 2019 and 2020; each copy takes the
-    earliest year any of them has, so a republished image is never new. The
+    earliest year any of them has, so a republished image is never new; a copy
+    without a year (the ISIC archive export, a collection of all years) takes
+    it too. The
     rows carry that id as `source_image_id` (any other shared source id a
     mapping states counts the same way).
     """
@@ -447,10 +462,11 @@ def _resolve_isic_release_years(conn) -> None:
             from atlas.image
             where source_image_id is not null
             group by source_image_id
-            having count(*) > 1
+            having count(*) > 1 and min(release_year) is not null
         )
         update atlas.image as image set release_year = earliest.release_year
         from earliest
-        where image.source_image_id = earliest.source_image_id and image.release_year > earliest.release_year
+        where image.source_image_id = earliest.source_image_id
+            and (image.release_year > earliest.release_year or image.release_year is null)
         """
     )

@@ -20,6 +20,7 @@ FIELDS = (
     "fitzpatrick_group", "is_malignant", "source_collection", "source_image_id",
 )
 MODALITIES = ("clinical", "dermoscopic", "total-body tile", "mixed", "unknown")
+LAYOUTS = ("table", "folders")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -48,6 +49,9 @@ class Mapping:
     ignore_columns: tuple[str, ...] = ()
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     delimiter: str = ","
+    layout: str = "table"  # table: a metadata CSV; folders: folder-per-class (skinmap.ingest.folders)
+    header: tuple[str, ...] = ()  # column names of a CSV published without a header row
+    constants: dict[str, str] = field(default_factory=dict)  # field -> value for every row (country: NL)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +62,9 @@ class Mapping:
             "file_template": self.file_template,
             "ignore_columns": list(self.ignore_columns),
             "values": self.values,
+            "layout": self.layout,
+            "header": list(self.header),
+            "constants": self.constants,
         }
 
     def with_overrides(self, **changes: Any) -> Mapping:
@@ -95,22 +102,35 @@ def build_mapping(raw: dict[str, Any], base_dir: Path) -> Mapping:
         raise MappingError(f"unknown field(s) {unknown_fields} in columns; known fields: {', '.join(FIELDS)}")
     if "source_key" not in columns:
         raise MappingError("columns.source_key is required: the column with the dataset's own image key")
-    if not raw.get("metadata"):
-        raise MappingError("mapping needs `metadata` (the metadata file) or --metadata")
+    layout = str(raw.get("layout") or "table")
+    if layout not in LAYOUTS:
+        raise MappingError(f"layout {layout!r} is not one of {', '.join(LAYOUTS)}")
     images = raw.get("images")
+    if not raw.get("metadata") and not (layout == "folders" and images):
+        raise MappingError("mapping needs `metadata` (the metadata file) or --metadata"
+                           + ("; a folders layout reads --images, or a file listing as --metadata" if layout == "folders" else ""))
     template = raw.get("file_template")
     if images and "file" not in columns and not template:
         raise MappingError("with an image folder, map columns.file or give file_template (e.g. '{image_id}.jpg')")
     values = {str(f): {str(k).strip().lower(): str(v) for k, v in m.items()} for f, m in (raw.get("values") or {}).items()}
+    constants = {str(k): str(v) for k, v in (raw.get("constants") or {}).items() if v not in (None, "")}
+    clash = sorted((set(constants) - set(FIELDS)) | (set(constants) & set(columns)) | ({"source_key", "file"} & set(constants)))
+    if clash:
+        raise MappingError(f"constants {clash}: a constant must be an atlas field other than source_key/file, "
+                           "and not also mapped in columns")
+    images_dir = (base_dir / str(images)).resolve() if images else None
     return Mapping(
         dataset=dataset,
-        metadata_path=(base_dir / str(raw["metadata"])).resolve(),
-        images_dir=(base_dir / str(images)).resolve() if images else None,
+        metadata_path=(base_dir / str(raw["metadata"])).resolve() if raw.get("metadata") else images_dir,
+        images_dir=images_dir,
         columns=columns,
         file_template=template,
         ignore_columns=tuple(raw.get("ignore_columns") or ()),
         values=values,
         delimiter=str(raw.get("delimiter") or ","),
+        layout=layout,
+        header=tuple(str(h) for h in raw.get("header") or ()),
+        constants=constants,
     )
 
 
