@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e '.[embed,dev]'
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e '.[embed,dev,map]'
 	touch $(STAMP)
 
 demo: $(STAMP)

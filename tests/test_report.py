@@ -16,8 +16,10 @@ BROWSER_DIR = Path(__file__).parent / "browser"
 
 
 def test_report_draws_every_chart_in_chromium(kpi_atlas, repo_root, tmp_path):
+    # --map pca: the UMAP map costs about 30 s of numba compilation per process on 2 cores, so Chromium
+    # checks the PCA maps here and test_umap_map_marks_images draws the UMAP figure (same plotly scatter)
     out = tmp_path / "atlas.html"
-    result = CliRunner().invoke(cli, ["--database-url", kpi_atlas, "report", str(out)])
+    result = CliRunner().invoke(cli, ["--database-url", kpi_atlas, "report", str(out), "--map", "pca"])
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert not re.search(r"<script[^>]+src=", page), "the report must not load scripts from elsewhere"
@@ -63,3 +65,49 @@ def test_a_view_read_several_ways_is_drawn_in_its_default_reading():
                                           for co in ("images", "unique_images", "lesions", "patients")])]
     assert _default_variant(view) == [view[4]]
     assert _default_variant([{"value": "5-6", "n_images": 3}]) == [{"value": "5-6", "n_images": 3}]
+
+
+def _sample_rows(n: int = 80, dim: int = 16) -> list[dict]:
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    centres = rng.standard_normal((2, dim))
+    return [{"model_name": "m", "image_id": i, "dataset_slug": f"d{i % 2}", "fitzpatrick_group": "I-II",
+             "vec": (centres[i % 2] + 0.3 * rng.standard_normal(dim)).tolist()} for i in range(n)]
+
+
+def test_umap_map_marks_images():
+    """The UMAP map (umap-learn, seeded) and the PCA map draw one trace per dataset plus one per mark kind
+    present in the sample; UMAP keeps the two planted clusters apart."""
+    import numpy as np
+
+    from skinmap.report import charts
+
+    rows = _sample_rows()
+    marks = {"uncovered": {("m", 3), ("m", 5), ("other-model", 7)}, "suspected label error": {("m", 10)},
+             "structural void boundary": {("m", 999)}}  # not in the sample: no trace
+    for method in ("pca", "umap"):
+        fig = charts.atlas_map(rows, "dataset_slug", method=method, marks=marks)
+        names = [trace.name for trace in fig.data]
+        assert names == ["d0", "d1", "uncovered (2)", "suspected label error (1)"], (method, names)
+        assert method.upper() in fig.layout.title.text
+    d0, d1 = (np.column_stack([fig.data[j].x, fig.data[j].y]) for j in (0, 1))
+    spread = max(d0.std(axis=0).max(), d1.std(axis=0).max())
+    assert np.linalg.norm(d0.mean(axis=0) - d1.mean(axis=0)) > 2 * spread
+
+
+def test_map_marks_read_the_views_that_exist_and_the_void_hook():
+    """Uncovered images and suspected label errors come from their views; structural void boundary images
+    are drawn once a kpi_structural_void_boundary_images view exists (another analysis adds it)."""
+    from skinmap.report.page import _map_marks
+
+    data = {"kpi_uncovered_images": [{"model_name": "m", "image_id": 1, "is_uncovered": True},
+                                     {"model_name": "m", "image_id": 2, "is_uncovered": False}],
+            "kpi_suspected_label_errors": [{"model_name": "m", "image_id": 3}],
+            "kpi_structural_void_boundary_images": [{"model_name": "m", "image_id": 4, "void_id": 1}]}
+    views = {topic: f"{topic}_v1" for topic in data}
+    read = lambda topic: data.get(topic, []) if topic in views else []
+    assert _map_marks(read, views) == {"uncovered": {("m", 1)}, "suspected label error": {("m", 3)},
+                                       "structural void boundary": {("m", 4)}}
+    del views["kpi_structural_void_boundary_images"]
+    assert "structural void boundary" not in _map_marks(read, views)

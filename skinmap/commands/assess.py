@@ -31,15 +31,18 @@ def _embed_files(paths: list[Path], model: str, pretrained: str | None, batch_si
 @click.option("--model", default="efficientnet-lite0", show_default=True, help="Encoder the atlas was embedded with.")
 @click.option("--pretrained", default=None, help="Its weights (as for `skinmap embed`).")
 @click.option("--novelty-k", type=int, default=100, show_default=True, help="Neighbours averaged per image.")
+@click.option("--coverage-k", type=int, default=5, show_default=True,
+              help="k of precision/recall/density/coverage (Naeem et al. 2020: the k-th neighbour's radius).")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.pass_context
 @friendly
-def assess(ctx, directory, model, pretrained, novelty_k, batch_size) -> None:
-    """Novelty of the images in DIRECTORY against the whole atlas, without adding them.
+def assess(ctx, directory, model, pretrained, novelty_k, coverage_k, batch_size) -> None:
+    """Novelty and coverage of the images in DIRECTORY against the whole atlas, without adding them.
 
     Embeds the candidate images with the atlas's model, then reports their
     raw novelty, the null baseline (draws from the atlas scored inside the
-    atlas; needs `skinmap knn` to have run) and novelty_vs_baseline.
+    atlas; needs `skinmap knn` to have run) and novelty_vs_baseline, then
+    precision, recall, density and coverage against the atlas.
 
     \b
     Example:
@@ -52,5 +55,5 @@ def assess(ctx, directory, model, pretrained, novelty_k, batch_size) -> None:
         raise click.ClickException(f"no images ({', '.join(sorted(_SUFFIXES))}) under {directory}")
     url = atlas_url(ctx)
     model_name, vectors = _embed_files(paths, model, pretrained, batch_size)
-    for line in assess_vectors(url, model_name, vectors, k=novelty_k).lines():
+    for line in assess_vectors(url, model_name, vectors, k=novelty_k, coverage_k=coverage_k).lines():
         click.echo(line)

@@ -28,7 +28,7 @@ from skinmap.commands._common import atlas_url, friendly
 @click.pass_context
 @friendly
 def knn(ctx, engine, k, novelty_k, full, model_name, device, check, probes, no_wait) -> None:
-    """Compute kNN edges, per-image novelty and dataset Fréchet distances (incremental by default).
+    """Compute kNN edges, per-image novelty, dataset Fréchet distances and coverage (incremental by default).
 
     Run it after `skinmap embed` and before `skinmap build`. Adding a dataset
     later computes the new images' neighbours and repairs only the old images

@@ -6,6 +6,11 @@ novelty(q) = mean cosine distance to the k nearest images of R. The null
 baseline draws min(|Q|, max_sample) atlas images with replacement and
 averages their novelty inside the atlas (itself left out): those scores are
 already stored by the kNN step at the cutoff after the newest release year.
+
+Beside novelty: precision, recall, density and coverage of the candidates
+against the atlas (skinmap.knn.coverage, Naeem et al. 2020): does the set
+fall where the atlas is (precision, density), and how much of the atlas
+does it reach (recall, coverage)?
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skinmap import db
+from skinmap.knn.coverage import DEFAULT_K, DEFAULT_MAX_SAMPLE, Prdc, prdc, sample_rows
 from skinmap.knn.vectors import load_vectors, model_images
 
 
@@ -28,6 +34,7 @@ class Assessment:
     baseline_p025: float | None
     baseline_p975: float | None
     per_image: np.ndarray
+    coverage: Prdc | None = None
 
     @property
     def novelty_vs_baseline(self) -> float | None:
@@ -42,6 +49,7 @@ class Assessment:
             f"raw novelty {self.raw_novelty:.4f}; {band}",
             "novelty_vs_baseline " + ("n/a" if ratio is None else f"{ratio:.3f}")
             + (" (above 1: adds more than a draw from the atlas)" if ratio is not None else ""),
+            "coverage: " + (self.coverage.line() if self.coverage else "n/a (too few images for k)"),
         ]
 
 
@@ -58,9 +66,20 @@ def candidate_novelty(atlas: np.ndarray, candidates: np.ndarray, k: int, *, tile
     return best.mean(axis=1)
 
 
+def candidate_coverage(atlas: np.ndarray, candidates: np.ndarray, *, k: int = DEFAULT_K,
+                       max_sample: int = DEFAULT_MAX_SAMPLE, seed: int = 42) -> Prdc | None:
+    """PRDC of the candidates against the atlas, both sampled to max_sample; None when a side has <= k."""
+    if len(atlas) <= k or len(candidates) <= k:
+        return None
+    rng = np.random.default_rng(seed)
+    reference = sample_rows(np.arange(len(atlas)), max_sample, rng)
+    compared = sample_rows(np.arange(len(candidates)), max_sample, rng)
+    return prdc(atlas[reference], candidates[compared], k)
+
+
 def assess_vectors(url: str, model_name: str, candidates: np.ndarray, *, k: int = 100, draws: int = 100,
-                   max_sample: int = 10_000, seed: int = 42) -> Assessment:
-    """The novelty of candidate vectors (L2-normalised, the model's dimension) against the atlas."""
+                   max_sample: int = 10_000, seed: int = 42, coverage_k: int = DEFAULT_K) -> Assessment:
+    """The novelty and coverage of candidate vectors (L2-normalised, the model's dimension) against the atlas."""
     with db.connect(url) as conn:
         row = conn.execute("select model_id from atlas.embedding_model where model_name = %s",
                            (model_name,)).fetchone()
@@ -75,7 +94,9 @@ def assess_vectors(url: str, model_name: str, candidates: np.ndarray, *, k: int 
         stored_k = conn.execute("select max(k) from atlas.knn_novelty where model_id = %s", (model_id,)).fetchone()[0]
     images = model_images(url, model_id)
     atlas = load_vectors(url, model_id, images.image_ids)
-    per_image = candidate_novelty(atlas, np.asarray(candidates, dtype=np.float32), k)
+    candidates = np.asarray(candidates, dtype=np.float32)
+    per_image = candidate_novelty(atlas, candidates, k)
+    coverage = candidate_coverage(atlas, candidates, k=coverage_k, max_sample=max_sample, seed=seed)
     baseline = (None, None, None)
     if len(stored) and stored_k == k:
         rng = np.random.default_rng(seed)
@@ -83,4 +104,4 @@ def assess_vectors(url: str, model_name: str, candidates: np.ndarray, *, k: int 
         means = np.array([stored[rng.integers(0, len(stored), n_sample)].mean() for _ in range(draws)])
         baseline = (float(means.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
     return Assessment(model_name, len(candidates), len(images.image_ids), min(k, len(atlas)),
-                      float(per_image.mean()), *baseline, per_image)
+                      float(per_image.mean()), *baseline, per_image, coverage)

@@ -1,4 +1,5 @@
-"""One entry point: fill edges, novelty aggregates and Fréchet distances for every model."""
+"""One entry point: fill edges, novelty aggregates, Fréchet distances (whole and per ICD block) and dataset
+coverage for every model."""
 from __future__ import annotations
 
 import time
@@ -10,12 +11,13 @@ import numpy as np
 
 from skinmap import db
 from skinmap.knn.check import sampled_quality
+from skinmap.knn.coverage import build_dataset_coverage
 from skinmap.knn.cross import CrossLists, cross_search, is_member
 from skinmap.knn.edges import StoredEdges, build_edges, existing_edges
-from skinmap.knn.frechet import build_frechet
+from skinmap.knn.frechet import build_frechet, build_frechet_by_block
 from skinmap.knn.novelty import build_novelty
 from skinmap.knn.store import read_newest_kth
-from skinmap.knn.vectors import model_ids, model_images
+from skinmap.knn.vectors import load_vectors, model_ids, model_images
 
 ENGINES = ("sql", "exact", "ivf")
 
@@ -88,7 +90,11 @@ def _read_stored(url: str, knn, images, novelty_k: int) -> tuple[StoredEdges, tu
 
 
 def _frechet_pairs(url: str, images) -> dict[str, int]:
-    return {"frechet_pairs": build_frechet(url, images)}
+    """Whole-dataset and per-ICD-block Fréchet distances and dataset coverage, on one load of the vectors."""
+    vectors = load_vectors(url, images.model_id, images.image_ids)
+    return {"frechet_pairs": build_frechet(url, images, vectors),
+            "frechet_block_pairs": build_frechet_by_block(url, images, vectors),
+            "coverage_datasets": build_dataset_coverage(url, images, vectors)}
 
 
 def _run_steps(summary: KnnSummary, steps: dict, *, concurrently: bool) -> None:

@@ -88,25 +88,71 @@ def overlap_from_pairs(rows: list[dict]) -> dict[tuple[str, str], float]:
     return {pair: float(len(ids)) for pair, ids in images.items()}
 
 
-def atlas_map(rows: list[dict], colour_by: str = "dataset_slug") -> go.Figure | None:
-    """PCA (2 components) of the sampled vectors of the first model, one colour per group."""
+# Marked images drawn over a map: label -> marker. Voids come from kpi_structural_void_boundary_images_v1.
+MAP_MARKS = {
+    "uncovered": {"symbol": "circle-open", "size": 12, "color": "#111", "line": {"width": 1.5}},
+    "suspected label error": {"symbol": "x-thin-open", "size": 11, "color": "#d62728", "line": {"width": 2}},
+    "structural void boundary": {"symbol": "diamond-open", "size": 12, "color": "#9467bd", "line": {"width": 1.5}},
+}
+
+
+def _unit_rows(sample: list[dict]) -> np.ndarray:
+    vectors = np.asarray([r["vec"] for r in sample], dtype=np.float64)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
+    """The first two principal components and their axis titles (explained variance)."""
+    centred = vectors - vectors.mean(axis=0)
+    _, singular, components = np.linalg.svd(centred, full_matrices=False)
+    explained = singular[:2] ** 2 / (singular ** 2).sum()
+    return centred @ components[:2].T, (f"PC1 ({explained[0]:.0%})", f"PC2 ({explained[1]:.0%})")
+
+
+def umap_2d(vectors: np.ndarray, seed: int = 42) -> tuple[np.ndarray, tuple[str, str]]:
+    """UMAP (McInnes et al. 2018, umap-learn) on cosine distance, seeded so a report redraws the same map.
+
+    Imported here: numba compiles UMAP's kernels on the first call in a process (about 30 s on 2 cores)."""
+    import umap
+
+    n_neighbors = max(2, min(15, len(vectors) - 1))
+    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, metric="cosine", random_state=seed,
+                        n_jobs=1, init="spectral" if len(vectors) > n_neighbors + 2 else "random")
+    return reducer.fit_transform(vectors), ("UMAP 1", "UMAP 2")
+
+
+def umap_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("umap") is not None
+
+
+def atlas_map(rows: list[dict], colour_by: str = "dataset_slug", method: str = "pca",
+              marks: dict[str, set[tuple[str, int]]] | None = None) -> go.Figure | None:
+    """A 2-D map (PCA or UMAP) of the sampled vectors of the first model, one colour per group.
+
+    `marks`: {label in MAP_MARKS: {(model_name, image_id)}}, drawn over the sampled images they hold."""
     if len(rows) < 3:
         return None
     model = sorted({r["model_name"] for r in rows})[0]
     sample = [r for r in rows if r["model_name"] == model]
-    vectors = np.asarray([r["vec"] for r in sample], dtype=np.float64)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    centred = vectors - vectors.mean(axis=0)
-    _, singular, components = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ components[:2].T
-    explained = singular[:2] ** 2 / (singular ** 2).sum()
+    if len(sample) < 3:
+        return None
+    if method not in ("pca", "umap"):
+        raise ValueError(f"unknown map method {method!r}: pca or umap")
+    xy, (x_title, y_title) = (umap_2d if method == "umap" else pca_2d)(_unit_rows(sample))
     fig = go.Figure()
     for group in sorted({r[colour_by] for r in sample}):
         mask = [r[colour_by] == group for r in sample]
         fig.add_trace(go.Scatter(x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=str(group),
                                    marker={"size": 6, "opacity": 0.75}))
-    fig.update_layout(title=f"The atlas in 2-D: PCA of {len(sample)} sampled {model} vectors, by {colour_by}",
-                      xaxis_title=f"PC1 ({explained[0]:.0%})", yaxis_title=f"PC2 ({explained[1]:.0%})",
+    for label, marked in (marks or {}).items():
+        mask = np.array([(model, r["image_id"]) in marked for r in sample], dtype=bool)
+        if mask.any():
+            fig.add_trace(go.Scatter(x=xy[mask, 0], y=xy[mask, 1], mode="markers",
+                                       name=f"{label} ({int(mask.sum())})", marker=MAP_MARKS[label]))
+    fig.update_layout(title=f"The atlas in 2-D: {method.upper()} of {len(sample)} sampled {model} vectors, "
+                            f"by {colour_by}", xaxis_title=x_title, yaxis_title=y_title,
                       **{**_LAYOUT, "height": 480})
     return fig
 

@@ -51,8 +51,46 @@ def _default_variant(view_rows: list[dict]) -> list[dict]:
     return [r for r in view_rows if all(r.get(k, v) == v for k, v in _DEFAULT_VARIANT.items())]
 
 
-def build_sections(database_url: str) -> list[tuple[str, str]]:
-    """[(section title, html)] for every section whose kpi view exists and has data."""
+def _map_marks(data, views: dict[str, str]) -> dict[str, set[tuple[str, int]]]:
+    """The images to mark on the maps, from the views that exist: {label: {(model_name, image_id)}}.
+
+    Structural voids are another analysis's (issue 17 part 1): their boundary images are drawn as soon as
+    a view kpi_structural_void_boundary_images exists (any version) with model_name and image_id."""
+    marks = {"uncovered": {(r["model_name"], r["image_id"]) for r in data("kpi_uncovered_images")
+                           if r.get("is_uncovered")},
+             "suspected label error": {(r["model_name"], r["image_id"])
+                                       for r in data("kpi_suspected_label_errors")}}
+    if "kpi_structural_void_boundary_images" in views:
+        marks["structural void boundary"] = {
+            (r.get("model_name"), r["image_id"]) for r in data("kpi_structural_void_boundary_images")
+            if "image_id" in r}
+    return {label: marked for label, marked in marks.items() if marked}
+
+
+def _map_sections(sample: list[dict], marks: dict, map_method: str) -> list[tuple[str, str]]:
+    """PCA maps by dataset and Fitzpatrick group; with map_method 'umap', a UMAP map by dataset beside them.
+    Marks go on the dataset maps. Without umap-learn installed, the UMAP map says so and is left out."""
+    sections = []
+    for colour_by in ("dataset_slug", "fitzpatrick_group"):
+        fig = charts.atlas_map(sample, colour_by, marks=marks if colour_by == "dataset_slug" else None)
+        if fig:
+            sections.append((f"Atlas map by {colour_by}", _figure_html(fig, f"atlas_map_{colour_by}")))
+    if map_method == "umap" and sections:
+        if not charts.umap_available():
+            sections.append(("Atlas map (UMAP)", "<p>umap-learn is not installed (pip install "
+                             "'skinmap[map]'): only the PCA maps are drawn.</p>"))
+        else:
+            fig = charts.atlas_map(sample, "dataset_slug", method="umap", marks=marks)
+            if fig:
+                sections.append(("Atlas map (UMAP) by dataset_slug, uncovered images and suspected label "
+                                 "errors marked", _figure_html(fig, "atlas_umap_dataset_slug")))
+    return sections
+
+
+def build_sections(database_url: str, map_method: str = "umap") -> list[tuple[str, str]]:
+    """[(section title, html)] for every section whose kpi view exists and has data.
+
+    map_method: 'umap' draws a UMAP map beside the PCA ones; 'pca' only the PCA maps (fast: no numba)."""
     sections: list[tuple[str, str]] = []
     with connect(database_url) as conn:
         views = latest_views(conn)
@@ -94,19 +132,15 @@ def build_sections(database_url: str) -> list[tuple[str, str]]:
             if targets_fig:
                 sections.append((f"Acquisition targets: {target_name} ({views['kpi_acquisition_targets']})",
                                  _figure_html(targets_fig, chart_id)))
-        sample = data("kpi_atlas_sample")
-        for colour_by in ("dataset_slug", "fitzpatrick_group"):
-            fig = charts.atlas_map(sample, colour_by)
-            if fig:
-                sections.append((f"Atlas map by {colour_by}", _figure_html(fig, f"atlas_map_{colour_by}")))
+        sections.extend(_map_sections(data("kpi_atlas_sample"), _map_marks(data, views), map_method))
     return sections
 
 
-def write_report(database_url: str, out: Path) -> int:
+def write_report(database_url: str, out: Path, map_method: str = "umap") -> int:
     """Write the report to `out`; return the number of sections."""
     from plotly.offline import get_plotlyjs
 
-    sections = build_sections(database_url)
+    sections = build_sections(database_url, map_method)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join(f"<section><h2>{html.escape(title)}</h2>{content}</section>" for title, content in sections)
     out.write_text(f"""<!doctype html>
