@@ -28,12 +28,12 @@ def get(name: str) -> Adapter:
 
 
 def ingest_with(url: str, name: str, metadata: list[Path], images_dir: Path | None, *,
-                workers: int = 2, progress: bool = True) -> IngestSummary:
+                workers: int = 2, progress: bool = True, max_pixels: int | None = None) -> IngestSummary:
     """Ingest a dataset's own files through its adapter (images_dir None: metadata only)."""
     adapter = get(name)
     read = adapter.load(metadata)
     return ingest_rows(url, adapter.mapping(metadata, images_dir), read.rows, read.unknown_columns,
-                       workers=workers, progress=progress)
+                       workers=workers, progress=progress, max_pixels=max_pixels)
 
 
 __all__ = ["ADAPTERS", "Adapter", "AdapterRows", "MAPPED_EXPECTS", "get", "ingest_with"]
