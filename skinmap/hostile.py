@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import struct
 import zlib
 from dataclasses import dataclass
@@ -122,9 +121,9 @@ def write_corpus(folder: Path, n_files: int = 1000, seed: int = 16) -> Corpus:
     written = 0
 
     def add(kind: str, key: str, file: str, diagnosis: str = "melanoma", age: str = "50", fitz: str = "3",
-            outcome: tuple[str, str | None] | None = None, stored: str | None = None) -> None:
+            stored: str | None = None) -> None:
         rows.append((key, file, diagnosis, age, fitz))
-        status, reason = outcome or IMAGE_KINDS.get(kind) or METADATA_KINDS[kind]
+        status, reason = IMAGE_KINDS.get(kind) or METADATA_KINDS[kind]
         expected.append(Expected(SLUG, len(rows), key, kind, status, reason, stored))
 
     for kind in IMAGE_KINDS:
@@ -271,11 +270,6 @@ def _write_metadata(folder: Path, name: str, slug: str, rows: list[tuple[str, ..
     return mapping
 
 
-def remove(folder: Path) -> None:
-    """Delete a corpus (symlinks are removed, never followed)."""
-    shutil.rmtree(folder)
-
-
 @dataclass
 class Outcome:
     """What the atlas holds for a corpus: counts per (kind, outcome), and every row that differs from Expected."""
@@ -333,7 +327,12 @@ try:
 except Exception as exc:
     print(f"crash: {exc.__class__.__name__}: {exc}", file=sys.stderr)
     code = 1
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+try:  # VmHWM is this process's own high-water mark; ru_maxrss would keep the parent's across vfork + exec
+    with open("/proc/self/status") as handle:
+        own = next(int(line.split()[1]) for line in handle if line.startswith("VmHWM:"))
+except OSError:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"peak_rss_kib": peak}))
 sys.exit(code)
 """
@@ -343,8 +342,9 @@ def ingest_in_child(url: str, mapping: Path, *extra: str, env: dict[str, str] | 
                     pythonpath: str | None = None) -> tuple[int, str, int]:
     """Run `skinmap ingest MAPPING` in a child process: (exit code, its output, peak RSS in bytes).
 
-    The peak is the larger of the child's and of its decode workers' own
-    maxima (ru_maxrss), so it is the most any one process held. `pythonpath`
+    The peak is the larger of the child's own high-water mark (VmHWM) and
+    of its decode workers' (ru_maxrss of its children), so it is the most
+    any one process held. `pythonpath`
     runs another checkout's code (bench/hostile_inputs.py --before).
     """
     import json
