@@ -15,7 +15,6 @@ torch bicubic resampling differ by a few grey levels).
 """
 from __future__ import annotations
 
-import io
 import warnings
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from skinmap.hashing import UnreadableImage, decode_rgb
+from skinmap.hashing import UnreadableImage, decode_rgb, open_within_budget
 
 _EXIF_ORIENTATION = 0x0112
 
@@ -83,11 +82,15 @@ def cpu_pixels(data: bytes, recipe: PixelRecipe) -> torch.Tensor:
 
 
 def device_can_decode(data: bytes) -> bool:
-    """A plain RGB/grey JPEG without an EXIF rotation: nvjpeg gives the same pixels as PIL."""
+    """A plain RGB/grey JPEG without an EXIF rotation, within the pixel budget: nvjpeg gives PIL's pixels.
+
+    A file over the budget (swapped in after ingest) goes to the CPU path,
+    whose guarded decode_rgb refuses it from the header with the reason.
+    """
     if not data.startswith(b"\xff\xd8"):
         return False
     try:
-        with Image.open(io.BytesIO(data)) as probe:  # reads the header only
+        with open_within_budget(data) as probe:  # reads the header only
             if probe.mode not in ("RGB", "L"):
                 return False
             return probe.getexif().get(_EXIF_ORIENTATION, 1) == 1

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from skinmap import config
 from skinmap.cli import cli
 from skinmap.commands._common import atlas_url, friendly
 
@@ -27,10 +28,13 @@ from skinmap.commands._common import atlas_url, friendly
 @click.option("--file-template", help="mapped: image file name built from columns, e.g. '{image_id}.jpg'.")
 @click.option("--ignore-column", multiple=True, help="mapped: a column deliberately not mapped (repeatable).")
 @click.option("--workers", type=int, default=2, show_default=True, help="Processes that decode and hash images.")
+@click.option("--max-pixels", type=click.IntRange(min=1), envvar=config.MAX_PIXELS_ENV, default=config.DEFAULT_MAX_PIXELS,
+              show_default=True, help="Pixel budget: an image whose header claims more (width x height) is "
+                                      "quarantined unread, e.g. a decompression bomb (env SKINMAP_MAX_PIXELS).")
 @click.pass_context
 @friendly
 def ingest(ctx, source, metadata, images, mapping_file, slug, name, release_year, modality, maps, file_template,
-           ignore_column, workers) -> None:
+           ignore_column, workers, max_pixels) -> None:
     """Load a dataset's own metadata files (and images) through its adapter.
 
     SOURCE is an adapter or packaged-mapping name (`skinmap adapters` lists
@@ -59,7 +63,7 @@ def ingest(ctx, source, metadata, images, mapping_file, slug, name, release_year
         if not metadata and not images:
             raise click.ClickException(f"--metadata or --images is required: {packaged.expects(source)}")
         summary = adapters.ingest_with(atlas_url(ctx), source, list(metadata), images, workers=workers,
-                                       progress=progress)
+                                       progress=progress, max_pixels=max_pixels)
     else:
         if source not in (None, "mapped"):
             path = Path(source)
@@ -72,22 +76,22 @@ def ingest(ctx, source, metadata, images, mapping_file, slug, name, release_year
                           modality, maps, file_template, ignore_column)
         from skinmap.ingest import ingest as run_ingest
 
-        summary = run_ingest(atlas_url(ctx), mapping, workers=workers, progress=progress)
+        summary = run_ingest(atlas_url(ctx), mapping, workers=workers, progress=progress, max_pixels=max_pixels)
     for line in summary.lines():
         click.echo(line)
 
 
 def _mapped(mapping_file, metadata, images, slug, name, release_year, modality, maps, file_template, ignore_column):
     """The generic mapping: a YAML file, overridden or replaced by options."""
-    from skinmap.ingest.mapping import MappingError, build_mapping
+    from skinmap.ingest.mapping import MappingError, build_mapping, read_mapping_file
 
     raw: dict = {}
     base = Path.cwd()
     if mapping_file:
-        import yaml
-
-        raw = yaml.safe_load(Path(mapping_file).read_text()) or {}
+        raw = read_mapping_file(Path(mapping_file))
         base = Path(mapping_file).resolve().parent
+    if not isinstance(raw.get("dataset") or {}, dict) or not isinstance(raw.get("columns") or {}, dict):
+        raise MappingError("`dataset` and `columns` must be YAML mappings (key: value)")
     dataset = dict(raw.get("dataset") or {})
     for key, value in (("slug", slug), ("name", name), ("release_year", release_year), ("modality", modality)):
         if value is not None:
@@ -107,5 +111,7 @@ def _mapped(mapping_file, metadata, images, slug, name, release_year, modality, 
     if file_template:
         raw["file_template"] = file_template
     if ignore_column:
+        if not isinstance(raw.get("ignore_columns") or [], list):
+            raise MappingError("`ignore_columns` must be a list, e.g. [dx_type]")
         raw["ignore_columns"] = list(raw.get("ignore_columns") or []) + list(ignore_column)
     return build_mapping(raw, base)

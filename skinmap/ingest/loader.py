@@ -7,10 +7,17 @@ reason; an unusable field value becomes unknown with an `atlas.ingest_issue`
 row; an unmapped column is reported once per dataset. Each decoded image's
 quality metrics (skinmap.quality) are stored with it in atlas.image_quality;
 the summary counts the issues they show, as a preview of kpi_image_quality.
+
+Metadata is untrusted (skinmap.ingest.paths, skinmap.hashing): a file name
+outside the images folder is never read, an image over the pixel budget is
+never decoded, undecodable bytes and NUL characters (which PostgreSQL text
+cannot hold) are repaired with a per-row issue, and an over-long key is
+refused with a reason instead of failing the batch on an index limit.
 """
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import time
 from collections import Counter
@@ -22,9 +29,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from skinmap import harmonise
+from skinmap import config, harmonise
 from skinmap.db import connect
-from skinmap.hashing import ImageFingerprint, UnreadableImage, fingerprint
+from skinmap.hashing import ImageFingerprint, ImageTooLarge, UnreadableImage, fingerprint
+from skinmap.ingest import paths
 from skinmap.ingest.identity import canonical_source_image_id, isic_image_id
 from skinmap.ingest.mapping import MODALITIES, Mapping, MappingError
 from skinmap.quality import ImageQuality
@@ -33,6 +41,8 @@ from skinmap.quality import thresholds as quality_thresholds
 
 BATCH_ROWS = 1000
 PARALLEL_MIN_IMAGES = 400
+MAX_KEY_CHARS = 1000  # keys and shared ids are indexed; a btree entry holds about 2.7 kB
+csv.field_size_limit(64 * 1024 * 1024)  # a 1 MB free-text field is data, not an error
 
 
 @dataclass
@@ -42,6 +52,7 @@ class IngestSummary:
     dataset: str
     rows_read: int = 0
     loaded: int = 0
+    ok: int = 0
     already_present: int = 0
     quarantined: Counter = field(default_factory=Counter)
     issues: Counter = field(default_factory=Counter)
@@ -58,7 +69,7 @@ class IngestSummary:
     def lines(self) -> list[str]:
         out = [
             f"{self.dataset}: {self.rows_read} rows read, {self.loaded} loaded "
-            f"({self.loaded - self.n_quarantined} ok, {self.n_quarantined} quarantined), "
+            f"({self.ok} ok, {self.loaded - self.ok} quarantined), "
             f"{self.already_present} already in the atlas, {self.seconds:.1f} s"
         ]
         out += [f"  quarantined: {n} x {reason}" for reason, n in self.quarantined.most_common()]
@@ -121,39 +132,123 @@ def _read_rows(mapping: Mapping) -> tuple[list[str], Iterator[SourceRow]]:
         return header, (SourceRow(r) for r in folder_rows)
     if not mapping.metadata_path.is_file():
         raise MappingError(f"metadata file {mapping.metadata_path} does not exist")
-    handle = mapping.metadata_path.open(newline="", encoding="utf-8-sig")  # utf-8-sig drops a BOM
+    encoding = "utf-8-sig" if mapping.encoding.replace("_", "-").lower() in ("utf-8", "utf8") else mapping.encoding
+    # surrogateescape keeps undecodable bytes to the row, where they become U+FFFD with an issue
+    handle = mapping.metadata_path.open(newline="", encoding=encoding, errors="surrogateescape")
     # A file published without a header row: the mapping names its columns.
     reader = csv.DictReader(handle, fieldnames=list(mapping.header) or None, delimiter=mapping.delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [_repaired(h.strip())[0] for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        handle.close()
+        raise MappingError(f"{mapping.metadata_path.name}: header is not CSV: {exc}") from exc
+    too_long = [h[:40] for h in header if len(h) > MAX_KEY_CHARS]
+    if too_long:
+        handle.close()
+        raise MappingError(f"{mapping.metadata_path.name}: column name(s) longer than {MAX_KEY_CHARS} characters: "
+                           f"{too_long} (is this a metadata file?)")
     reader.fieldnames = header
     _check_columns(mapping, header, handle.close)
 
     def rows() -> Iterator[SourceRow]:
         with handle:
-            for raw in reader:
-                yield SourceRow({k: (v or "").strip() for k, v in raw.items() if k is not None})
+            try:
+                for raw in reader:
+                    row = SourceRow({})
+                    for column, value in raw.items():
+                        if column is None:
+                            continue
+                        text, undecodable = _repaired((value or "").strip())
+                        if undecodable:
+                            row.problems.append((column, text, f"not valid {mapping.encoding}: undecodable bytes "
+                                                               "replaced with U+FFFD (set `encoding:` in the mapping)"))
+                        row.values[column] = text
+                    yield row
+            except csv.Error as exc:
+                raise MappingError(f"{mapping.metadata_path.name} line {reader.line_num}: not CSV: {exc}") from exc
 
     return header, rows()
 
 
-def _fingerprint_path(path: Path) -> tuple[ImageFingerprint | None, str | None]:
+def _repaired(text: str) -> tuple[str, bool]:
+    """Undecodable bytes (kept as surrogates by surrogateescape) -> U+FFFD; True if there were any."""
     try:
-        return fingerprint(path.read_bytes()), None
+        text.encode("utf-8")
+        return text, False
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
+
+
+def _without_nul(row: SourceRow) -> None:
+    """PostgreSQL text cannot store NUL: remove it, with a per-row issue naming the column."""
+    for column, value in row.values.items():
+        if "\x00" in value:
+            row.values[column] = value.replace("\x00", "")
+            row.problems.append((column, row.values[column], "NUL character removed (PostgreSQL text cannot store it)"))
+
+
+def over_budget_reason(max_pixels: int) -> str:
+    """The quarantine reason of an image whose header claims more than `max_pixels`."""
+    return f"over the pixel budget: more than {max_pixels / 1e6:g} megapixels (decompression bomb?), not decoded"
+
+
+def max_file_bytes(max_pixels: int) -> int:
+    """No image within the budget is larger than 8 bytes a pixel (16-bit RGBA, uncompressed)."""
+    return 8 * max_pixels + 64 * 1024 * 1024
+
+
+def _fingerprint_path(path: Path, max_pixels: int) -> tuple[ImageFingerprint | None, str | None]:
+    try:
+        if path.stat().st_size > max_file_bytes(max_pixels):
+            return None, f"file larger than {max_file_bytes(max_pixels) // 2**20} MiB (8 bytes a pixel of the budget)"
+        return fingerprint(path.read_bytes(), max_pixels), None
     except FileNotFoundError:
-        return None, "missing file"
+        return None, paths.MISSING
+    except IsADirectoryError:
+        return None, paths.NOT_A_FILE
+    except ImageTooLarge:
+        return None, over_budget_reason(max_pixels)
     except UnreadableImage:
         return None, "corrupt image"
+    except MemoryError:
+        return None, "out of memory while decoding (worker memory limit)"
     except OSError as exc:
         return None, f"unreadable file: {exc.strerror}"
 
 
-def _fingerprints(paths: list[Path], workers: int, progress: bool) -> Iterable[tuple[ImageFingerprint | None, str | None]]:
+def worker_memory_limit(max_pixels: int, baseline_bytes: int) -> int:
+    """Address space a decode worker may use: its start-up size + 16 bytes a pixel of the budget + 512 MiB.
+
+    Decoding an image within the budget holds at most ~14 bytes a pixel (the
+    decoded mode, its RGB copy, the EXIF-rotated copy, the bytes hashed, grey).
+    """
+    return baseline_bytes + 16 * max_pixels + 512 * 1024 * 1024
+
+
+def _limit_worker_memory(max_pixels: int) -> None:
+    """Pool initializer: cap this worker's address space (RLIMIT_AS), so no file can take the machine's memory."""
+    import resource
+
+    with open("/proc/self/statm") as handle:
+        baseline = int(handle.read().split()[0]) * resource.getpagesize()
+    limit = worker_memory_limit(max_pixels, baseline)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _fingerprints(paths: list[Path], workers: int, progress: bool,
+                  max_pixels: int) -> Iterable[tuple[ImageFingerprint | None, str | None]]:
     bar = dict(total=len(paths), desc="fingerprint", unit="img", disable=not progress, leave=False)
+    work = functools.partial(_fingerprint_path, max_pixels=max_pixels)
     if workers > 1 and len(paths) >= PARALLEL_MIN_IMAGES:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from tqdm(pool.map(_fingerprint_path, paths, chunksize=32), **bar)
+        limit = _limit_worker_memory if Path("/proc/self/statm").exists() else None  # Linux
+        with ProcessPoolExecutor(max_workers=workers, initializer=limit,
+                                 initargs=(max_pixels,) if limit else ()) as pool:
+            yield from tqdm(pool.map(work, paths, chunksize=32), **bar)
     else:
-        yield from tqdm(map(_fingerprint_path, paths), **bar)
+        yield from tqdm(map(work, paths), **bar)
 
 
 def _mapped(row: _Row, mapping: Mapping, name: str) -> str | None:
@@ -223,20 +318,31 @@ def _harmonise(row: _Row, mapping: Mapping, dataset_year: int | None) -> None:
 
 def _source_image_id(row: _Row, mapping: Mapping) -> str | None:
     """The shared source id: the mapped/adapter value (canonical form), else an ISIC id read from the key."""
-    return canonical_source_image_id(_mapped(row, mapping, "source_image_id")) or isic_image_id(row.key)
+    shared = canonical_source_image_id(_mapped(row, mapping, "source_image_id"))
+    if shared is not None and len(shared) > MAX_KEY_CHARS:
+        row.problems.append((mapping.columns["source_image_id"], shared[:MAX_KEY_CHARS] + "...",
+                             f"shared source id longer than {MAX_KEY_CHARS} characters; not used"))
+        shared = None
+    return shared or isic_image_id(row.key)
 
 
-def _image_path(row: _Row, mapping: Mapping) -> Path | None:
+def _image_path(row: _Row, mapping: Mapping) -> tuple[Path | None, str | None]:
+    """The row's file inside the images folder, or (the name as written, why it may not be read)."""
     if mapping.images_dir is None:
-        return None
+        return None, None
     if mapping.file_template:
         try:
             name = mapping.file_template.format(**row.values)
-        except (KeyError, IndexError, ValueError):
-            return None
+        except (KeyError, IndexError, ValueError, AttributeError):
+            return None, "no file name in metadata row"
     else:
         name = row.values.get(mapping.columns["file"], "")
-    return (mapping.images_dir / name) if name else None
+    if not name:
+        return None, "no file name in metadata row"
+    try:
+        return paths.resolve_inside(mapping.images_dir, name), None
+    except paths.UnsafePath as refused:
+        return mapping.images_dir / name.replace("\x00", ""), str(refused)
 
 
 def _upsert_dataset(conn, mapping: Mapping) -> int:
@@ -337,18 +443,24 @@ def _insert_issues(conn, issues: list[tuple]) -> None:
         )
 
 
-def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = True) -> IngestSummary:
+def ingest(url: str, mapping: Mapping, *, workers: int = 2, progress: bool = True,
+           max_pixels: int | None = None) -> IngestSummary:
     """Ingest one dataset described by `mapping` (a mapped metadata CSV) into the atlas at `url`."""
     header, rows = _read_rows(mapping)
     mapped = set(mapping.columns.values())
     unknown_columns = [c for c in header if c not in mapped and c not in mapping.ignore_columns]
-    return ingest_rows(url, mapping, rows, unknown_columns, workers=workers, progress=progress)
+    return ingest_rows(url, mapping, rows, unknown_columns, workers=workers, progress=progress,
+                       max_pixels=max_pixels)
 
 
 def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_columns: list[str], *,
-                workers: int = 2, progress: bool = True) -> IngestSummary:
-    """Ingest rows whose fields `mapping.columns` names (from a CSV or an adapter)."""
+                workers: int = 2, progress: bool = True, max_pixels: int | None = None) -> IngestSummary:
+    """Ingest rows whose fields `mapping.columns` names (from a CSV or an adapter).
+
+    max_pixels: the decoding budget (default skinmap.config.max_pixels()).
+    """
     started = time.monotonic()
+    max_pixels = max_pixels or config.max_pixels()
     summary = IngestSummary(dataset=mapping.dataset.slug)
     summary.unknown_columns = list(unknown_columns)
     with connect(url) as conn:
@@ -368,12 +480,20 @@ def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_c
         seen: set[str] = set()
         for number, source_row in enumerate(rows, start=1):
             summary.rows_read += 1
+            _without_nul(source_row)
             values = source_row.values
             key = values.get(mapping.columns["source_key"], "")
             if not key:
                 front_issues.append((run_id, dataset_id, number, None, mapping.columns["source_key"], None,
                                      f"row {number}: missing source key; row not loaded", True))
                 summary.quarantined["missing source key"] += 1
+                continue
+            if len(key) > MAX_KEY_CHARS:
+                front_issues.append((run_id, dataset_id, number, None, mapping.columns["source_key"],
+                                     key[:MAX_KEY_CHARS] + "...",
+                                     f"row {number}: source key longer than {MAX_KEY_CHARS} characters; row not loaded",
+                                     True))
+                summary.quarantined[f"source key longer than {MAX_KEY_CHARS} characters"] += 1
                 continue
             if key in seen:
                 front_issues.append((run_id, dataset_id, number, key, mapping.columns["source_key"], key,
@@ -391,13 +511,11 @@ def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_c
 
         for r in pending:
             _harmonise(r, mapping, mapping.dataset.release_year)
-            r.path = _image_path(r, mapping)
             if r.quarantine_reason:
-                r.path = None
-            elif mapping.images_dir is not None and r.path is None:
-                r.quarantine_reason = "no file name in metadata row"
+                continue
+            r.path, r.quarantine_reason = _image_path(r, mapping)
         to_read = [r for r in pending if r.path is not None and r.quarantine_reason is None]
-        for r, (fp, reason) in zip(to_read, _fingerprints([r.path for r in to_read], workers, progress)):
+        for r, (fp, reason) in zip(to_read, _fingerprints([r.path for r in to_read], workers, progress, max_pixels)):
             r.fingerprint, r.quarantine_reason = fp, reason
 
         for start in tqdm(range(0, len(pending), BATCH_ROWS), desc=f"write {mapping.dataset.slug}",
@@ -409,6 +527,7 @@ def ingest_rows(url: str, mapping: Mapping, rows: Iterable[SourceRow], unknown_c
             if r.quarantine_reason:
                 summary.quarantined[r.quarantine_reason] += 1
                 continue
+            summary.ok += 1
             for _, _, reason in r.problems:
                 summary.issues[reason] += 1
             if r.harmonised["icd10_match"]:

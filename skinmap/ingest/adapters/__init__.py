@@ -48,17 +48,17 @@ def get(name: str) -> Adapter:
 
 
 def ingest_with(url: str, name: str, metadata: list[Path], images_dir: Path | None, *,
-                workers: int = 2, progress: bool = True) -> IngestSummary:
+                workers: int = 2, progress: bool = True, max_pixels: int | None = None) -> IngestSummary:
     """Ingest a dataset's own files through its adapter or packaged mapping (images_dir None: metadata only)."""
     if name not in ADAPTERS and name in packaged.names():
         if len(metadata) > 1:
             raise MappingError(f"{name} reads one metadata file (or file listing); got {len(metadata)}")
         mapping = packaged.mapping(name, metadata[0] if metadata else None, images_dir)
-        return ingest(url, mapping, workers=workers, progress=progress)
+        return ingest(url, mapping, workers=workers, progress=progress, max_pixels=max_pixels)
     adapter = get(name)
     read = adapter.load(metadata)
     return ingest_rows(url, adapter.mapping(metadata, images_dir), read.rows, read.unknown_columns,
-                       workers=workers, progress=progress)
+                       workers=workers, progress=progress, max_pixels=max_pixels)
 
 
 __all__ = ["ADAPTERS", "Adapter", "AdapterRows", "MAPPED_EXPECTS", "get", "ingest_with", "sources"]
