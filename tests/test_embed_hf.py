@@ -104,6 +104,10 @@ def test_clip_directory_embeds_through_its_image_tower(hf_db, tiny_dirs):
     encoder = load_encoder(f"hf:{tiny_dirs['clip']}")
     assert (encoder.family, encoder.dimension, encoder.image_size) == ("transformers", 24, 32)
     assert encoder.predict_meta is None
+    from embedder.decode import recipe_of
+    recipe = recipe_of(encoder.preprocess)  # the processor's recipe, so the GPU decode path applies too
+    assert recipe is not None and (recipe.size, recipe.is_squash) == (32, False)
+    assert recipe.mean == pytest.approx((0.48145466, 0.4578275, 0.40821073))
     summary = embed_images(hf_db, encoder, batch_size=8, workers=0, progress=False)
     assert summary.n_embedded == N_IMAGES and summary.is_random_weights
     assert "RANDOM weights" in summary.line()
