@@ -225,3 +225,41 @@ def test_impute_from_model_stores_its_predictions_with_the_model_as_provenance(h
     assert all(m[5] == "imputed" and m[4] in ("I-II", "III-IV", "V-VI") for m in imputed)
     assert all(m[8] == "imputed" and m[7] is not None for m in meta)
     assert run()[1:] == (values, meta), "a rerun gives the same rows"
+
+
+def test_a_model_keeps_probe_and_head_values_apart_and_migrations_step_back_over_them(hf_db, tiny_dirs):
+    """imputed_value: one value per source; a head value has no probe. Downgrading below i18_02 removes the
+    transformers model, its vectors and its head values, and upgrading again works."""
+    import psycopg
+
+    from skinmap import migrate
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--database-url", hf_db, "embed", "--model", f"hf:{tiny_dirs['skinmap']}",
+                               "--device", "cpu", "--workers", "0"]).exit_code == 0
+    with connect(hf_db) as conn:
+        name = conn.execute("select model_name from atlas.embedding_model").fetchone()[0]
+    assert runner.invoke(cli, ["--database-url", hf_db, "impute", "--from-model", name]).exit_code == 0
+    with connect(hf_db) as conn:
+        image_id, model_id = conn.execute("select image_id, model_id from atlas.imputed_value "
+                                          "where attribute = 'age_years' limit 1").fetchone()
+        probe_id = conn.execute(
+            "insert into atlas.imputation_probe (model_id, attribute, task, estimator, split, group_source, seed, "
+            "n_train, n_test, n_groups, n_bootstrap, r2, headline_metric, headline_value, quality_bar, "
+            "is_imputable, is_used, decision) values (%s, 'age_years', 'regression', 'Ridge', 'g', 'g', 1, 1, 1, 1, "
+            "1, 0.5, 'r2', 0.5, 0.3, true, false, 'test') returning probe_id", (model_id,)).fetchone()[0]
+        conn.execute("insert into atlas.imputed_value (image_id, attribute, model_id, probe_id, source, value, "
+                     "is_written) values (%s, 'age_years', %s, %s, 'probe', '40', false)",
+                     (image_id, model_id, probe_id))
+        with pytest.raises(psycopg.errors.CheckViolation):
+            with conn.transaction():
+                conn.execute("update atlas.imputed_value set probe_id = %s where source = 'model' "
+                             "and image_id = %s and attribute = 'age_years'", (probe_id, image_id))
+        conn.commit()
+    migrate.downgrade(hf_db, "i15_01")
+    with connect(hf_db) as conn:
+        assert conn.execute("select count(*) from atlas.embedding_model").fetchone()[0] == 0
+        assert conn.execute("select count(*) from atlas.embedding").fetchone()[0] == 0
+        assert conn.execute("select count(*) from atlas.image_metadata where age_provenance = 'imputed'"
+                            ).fetchone()[0] == 0
+    migrate.upgrade(hf_db)
