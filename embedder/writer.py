@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 from pgvector import HalfVector
+from psycopg.types.json import Jsonb
 
 from embedder.models import Encoder
 
@@ -51,13 +52,14 @@ def register_model(conn: psycopg.Connection, encoder: Encoder, storage: str | No
         """
         insert into atlas.embedding_model
             (model_name, family, architecture, weights, weights_sha256, is_random_weights, dimension, image_size,
-             storage)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+             storage, revision, weight_files)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         on conflict on constraint uq_embedding_model_name do nothing
         returning model_id
         """,
         (encoder.model_name, encoder.family, encoder.architecture, encoder.weights, encoder.weights_sha256,
-         encoder.is_random_weights, encoder.dimension, encoder.image_size, storage or "vector"),
+         encoder.is_random_weights, encoder.dimension, encoder.image_size, storage or "vector", encoder.revision,
+         None if encoder.weight_files is None else Jsonb(encoder.weight_files)),
     ).fetchone()
     conn.commit()
     if inserted is None:  # a concurrent worker registered it first: read and check its row

@@ -330,7 +330,7 @@ def impute(url: str, model_name: str, *, min_balanced_accuracy: float = DEFAULT_
     with db.connect(url) as conn:
         groups_of, group_source = _groups(conn, image_ids, model_id)
         labels = _labels(conn, image_ids)
-        conn.execute("delete from atlas.imputed_value where model_id = %s", (model_id,))
+        conn.execute("delete from atlas.imputed_value where model_id = %s and source = 'probe'", (model_id,))
         conn.execute("delete from atlas.imputation_probe where model_id = %s", (model_id,))
         predictions: dict[str, tuple[int, dict[int, tuple[object, float | None]]]] = {}
         for attr in ATTRIBUTES:
@@ -390,11 +390,15 @@ def _derivations(conn, source: str) -> tuple[list[str], list[str]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def _write(conn, model_id: int, predictions) -> dict[str, int]:
-    """Store every prediction; fill image_metadata's unlabelled families with this run's (clearing earlier ones)."""
-    conn.execute("update atlas.imputed_value set is_written = false where model_id <> %s and is_written", (model_id,))
-    conn.execute("update atlas.imputation_probe set n_imputed = 0 where model_id <> %s and n_imputed > 0",
-                 (model_id,))
+def _write(conn, model_id: int, predictions, source: str = "probe") -> dict[str, int]:
+    """Store every prediction; fill image_metadata's unlabelled families with this run's (clearing earlier ones).
+
+    predictions: attribute -> (probe_id, {image_id: (value, confidence)}); source 'probe' (a linear probe,
+    probe_id set) or 'model' (the model's own predict_meta, probe_id None)."""
+    conn.execute("update atlas.imputed_value set is_written = false "
+                 "where (model_id <> %s or source <> %s) and is_written", (model_id, source))
+    conn.execute("update atlas.imputation_probe set n_imputed = 0 where (model_id <> %s or %s = 'model') "
+                 "and n_imputed > 0", (model_id, source))
     for family, fields in FAMILY_FIELDS.items():
         sets = ", ".join(f"{f} = null" for f in fields)
         conn.execute(f"update atlas.image_metadata set {sets}, {family}_provenance = null "
@@ -402,9 +406,9 @@ def _write(conn, model_id: int, predictions) -> dict[str, int]:
     rows = []
     for attr, (probe_id, values) in predictions.items():
         for image_id, (value, confidence) in values.items():
-            rows.append((image_id, attr, model_id, probe_id, str(value), confidence))
-    with conn.cursor().copy("copy atlas.imputed_value (image_id, attribute, model_id, probe_id, value, confidence, "
-                            "is_written) from stdin") as copy:
+            rows.append((image_id, attr, model_id, probe_id, source, str(value), confidence))
+    with conn.cursor().copy("copy atlas.imputed_value (image_id, attribute, model_id, probe_id, source, value, "
+                            "confidence, is_written) from stdin") as copy:
         for row in rows:
             copy.write_row((*row, False))
     written: dict[str, int] = {}
@@ -418,20 +422,105 @@ def _write(conn, model_id: int, predictions) -> dict[str, int]:
             conn.execute(
                 f"update atlas.image_metadata m set {field_name} = v.value::{cast}, "
                 f"{family}_provenance = 'imputed' from atlas.imputed_value v "
-                f"where v.image_id = m.image_id and v.model_id = %s and v.attribute = %s "
+                f"where v.image_id = m.image_id and v.model_id = %s and v.source = %s and v.attribute = %s "
                 f"and (m.{family}_provenance = 'imputed' or (m.{family}_provenance is null and {empty}))",
-                (model_id, field_name))
+                (model_id, source, field_name))
         # a derived field follows the imputed one when its own probe is not used
-        for target, source in (("fitzpatrick_group", "fitzpatrick_type"), ("age_bin", "age_years"),
+        for target, origin in (("fitzpatrick_group", "fitzpatrick_type"), ("age_bin", "age_years"),
                                ("continent", "country_code")):
-            if target in fields and target not in present and source in present:
+            if target in fields and target not in present and origin in present:
                 conn.execute(f"update atlas.image_metadata m set {target} = d.derived "
                              f"from (select unnest(%s::text[]) as raw, unnest(%s::text[]) as derived) d "
                              f"where m.{family}_provenance = 'imputed' and m.{target} is null "
-                             f"and m.{source}::text = d.raw", _derivations(conn, source))
+                             f"and m.{origin}::text = d.raw", _derivations(conn, origin))
         for field_name in present:
             written[field_name] = conn.execute(
                 f"update atlas.imputed_value v set is_written = true from atlas.image_metadata m "
-                f"where v.image_id = m.image_id and v.model_id = %s and v.attribute = %s "
-                f"and m.{family}_provenance = 'imputed' returning 1", (model_id, field_name)).rowcount
+                f"where v.image_id = m.image_id and v.model_id = %s and v.source = %s and v.attribute = %s "
+                f"and m.{family}_provenance = 'imputed' returning 1", (model_id, source, field_name)).rowcount
     return written
+
+
+@dataclass
+class ModelHead:
+    """What a model's own predict_meta gave for one attribute, measured on the labelled images where it can be."""
+
+    attribute: str
+    n_predicted: int
+    n_labelled: int
+    metric: str | None  # balanced_accuracy | r2, None when too few labels to measure
+    value: tuple[float, float, float] | None
+    is_used: bool
+    decision: str
+    n_imputed: int = 0
+
+    def line(self) -> str:
+        measured = (f"{self.metric} {self.value[0]:.3f} [{self.value[1]:.3f}, {self.value[2]:.3f}] against "
+                    f"{self.n_labelled} labels" if self.value else f"unmeasured ({self.n_labelled} labels)")
+        return f"  {self.attribute}: {self.n_predicted} predictions, {measured}; {self.decision}"
+
+
+@dataclass
+class ModelImputeResult:
+    model_name: str
+    n_images: int
+    heads: list[ModelHead] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        lines = [f"impute --from-model {self.model_name}: predict_meta on {self.n_images} images"]
+        lines += [h.line() for h in self.heads]
+        lines += [f"  {s}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+def impute_from_model(url: str, predictions, *, min_balanced_accuracy: float = DEFAULT_MIN_BALANCED_ACCURACY,
+                      min_r2: float = DEFAULT_MIN_R2, seed: int = 15, n_boot: int = 200) -> ModelImputeResult:
+    """Store a model's own metadata predictions (embedder.meta.ModelPredictions) as imputed values.
+
+    The provenance is the model (imputed_value.source 'model', no probe). Where an attribute has
+    MIN_LABELLED or more labelled images, the predictions are first measured against those labels
+    (balanced accuracy or R², with bootstrap intervals) and used only at or above the same bars as the
+    probes; with fewer labels they are used unmeasured, and the line says so. Only unlabelled fields are
+    written, the same way as the probes' (labels never touched, each run clears earlier imputed fields,
+    a rerun gives the same rows)."""
+    result = ModelImputeResult(predictions.model_name, predictions.n_images, skipped=list(predictions.ignored))
+    by_name = {a.name: a for a in ATTRIBUTES}
+    with db.connect(url) as conn:
+        model_id = predictions.model_id
+        image_ids = np.array(sorted({i for values in predictions.values.values() for i in values}), dtype=np.int64)
+        labels = _labels(conn, image_ids)
+        conn.execute("delete from atlas.imputed_value where model_id = %s and source = 'model'", (model_id,))
+        to_write: dict[str, tuple[None, dict[int, tuple[object, float | None]]]] = {}
+        for name, values in predictions.values.items():
+            attr = by_name[name]
+            labelled = {i: v for i, v in labels[name].items() if i in values}
+            classify = attr.task == "classification"
+            metric, measured = ("balanced_accuracy" if classify else "r2"), None
+            if len(labelled) >= MIN_LABELLED:
+                truth = np.array(list(labelled.values()), dtype=object if classify else np.float64)
+                guess = np.array([values[i][0] for i in labelled], dtype=object if classify else np.float64)
+                if classify:
+                    truth, guess = truth.astype(str), guess.astype(str)
+                metrics_of = _classification_metrics if classify else _regression_metrics
+                measured = _with_intervals(truth, guess, metrics_of, n_boot, seed)[metric]
+            bar = min_balanced_accuracy if classify else min_r2
+            if not attr.is_imputable:
+                used, decision = False, "measured only, never imputed"
+            elif measured is None:
+                used, decision = True, f"used unmeasured (fewer than {MIN_LABELLED} labels to check it against)"
+            elif measured[0] >= bar:
+                used, decision = True, f"used (>= {bar:g})"
+            else:
+                used, decision = False, f"not imputed: below the quality bar {bar:g}"
+            result.heads.append(ModelHead(name, len(values), len(labelled), metric if measured else None, measured,
+                                          used, decision))
+            if used:
+                todo = {i: (_as_value(name, v), c) for i, (v, c) in values.items() if i not in labels[name]}
+                if todo:
+                    to_write[name] = (None, todo)
+        written = _write(conn, model_id, to_write, source="model")
+        for head in result.heads:
+            head.n_imputed = written.get(head.attribute, 0)
+        conn.commit()
+    return result

@@ -8,12 +8,19 @@ import click
 from skinmap.cli import cli
 from skinmap.commands._common import atlas_url, friendly
 
+_LIST = "\0list"  # `--model` given without a value
+
 
 @cli.command()
-@click.option("--model", default="ViT-B-16", show_default=True,
-              help="open_clip architecture (e.g. ViT-B-16, skinmap-tiny-vit) or efficientnet-lite0.")
+@click.option("--model", default="ViT-B-16", show_default=True, is_flag=False, flag_value=_LIST,
+              help="open_clip architecture (e.g. ViT-B-16, skinmap-tiny-vit), hf:ORG/NAME or hf:/local/dir "
+                   "(transformers: hf:Digital-Dermatology/SkinMap, hf:suinleelab/monet), or efficientnet-lite0. "
+                   "Without a value: list the known names.")
+@click.option("--list-models", is_flag=True, help="List the known model names and exit.")
 @click.option("--pretrained", default=None,
               help="Weights: open_clip tag, local checkpoint path, hf-hub:ORG/NAME, or 'none' for random weights.")
+@click.option("--revision", default=None,
+              help="hf: models: hub branch, tag or commit (default main); the commit used is recorded.")
 @click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available).")
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--workers", type=int, default=None, help="Decoding processes (default: cores - 1).")
@@ -38,8 +45,8 @@ from skinmap.commands._common import atlas_url, friendly
                    "the index, HNSW build 9.0 vs 12.0 s, recall@10 0.999 vs float32 (README).")
 @click.pass_context
 @friendly
-def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision, decode, compile_model, parallel,
-          lease_seconds, worker_host, storage) -> None:
+def embed(ctx, model, list_models, pretrained, revision, device, batch_size, workers, limit, precision, decode,
+          compile_model, parallel, lease_seconds, worker_host, storage) -> None:
     """Embed every image that has no vector for MODEL yet (restartable, shareable).
 
     Several processes, on one machine or many, may embed one model against one
@@ -54,7 +61,19 @@ def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision,
         skinmap embed --model efficientnet-lite0                  # offline ImageNet weights
         skinmap embed --model skinmap-tiny-vit --pretrained none  # random weights (tests)
         skinmap embed --model ViT-bigG-14 --pretrained laion2b_s39b_b160k --storage halfvec  # 1280-d, half size
+        skinmap embed --model hf:Digital-Dermatology/SkinMap      # the authors' encoder (remote code), 1024-d
+        skinmap embed --model hf:suinleelab/monet                 # MONET's CLIP image tower
+        skinmap embed --list-models                               # the known names
     """
+    if list_models or model == _LIST:
+        _list_models()
+        return
+    from embedder.models import ModelLoadError, check_known
+
+    try:
+        check_known(model)  # before the database: a typo fails at once, naming the closest known names
+    except ModelLoadError as exc:
+        raise click.ClickException(str(exc)) from exc
     url = atlas_url(ctx)
     import torch
 
@@ -63,13 +82,16 @@ def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision,
         _embed_in_parallel(ctx, url, device, parallel)
         return
 
-    from embedder.models import ModelLoadError, load_encoder
+    from embedder.models import load_encoder
     from embedder.pipeline import embed_images
 
     try:
-        encoder = load_encoder(model, pretrained, device=device)
+        encoder = load_encoder(model, pretrained, device=device, revision=revision)
     except ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
+    if encoder.revision:
+        click.echo(f"{encoder.model_name}: revision {encoder.revision}, {len(encoder.weight_files or {})} files "
+                   f"hashed (atlas.embedding_model.weight_files)", err=True)
     if encoder.is_random_weights:
         click.echo(f"NOTE: {encoder.model_name} uses RANDOM weights: its vectors cannot show duplicates or novelty.", err=True)
     summary = embed_images(url, encoder, device=device, batch_size=batch_size, workers=workers, limit=limit,
@@ -77,6 +99,16 @@ def embed(ctx, model, pretrained, device, batch_size, workers, limit, precision,
                            compile_model=compile_model, lease_seconds=lease_seconds, worker_host=worker_host,
                            storage=storage)
     click.echo(summary.line())
+
+
+def _list_models() -> None:
+    from embedder.models import HF_EXAMPLES, known_models
+
+    for family, names in known_models().items():
+        click.echo(f"{family}:")
+        for name in names:
+            note = HF_EXAMPLES.get(name)
+            click.echo(f"  {name}" + (f"  ({note})" if note else ""))
 
 
 def _embed_in_parallel(ctx: click.Context, url: str, device: str, parallel: int) -> None:
@@ -90,7 +122,7 @@ def _embed_in_parallel(ctx: click.Context, url: str, device: str, parallel: int)
         raise click.ClickException("--parallel 0 needs visible GPUs; pass --parallel N for N CPU workers")
     args = ["--database-url", url, "embed"]
     for name, value in ctx.params.items():
-        if name in ("parallel", "device") or value is None or value is False:
+        if name in ("parallel", "device", "list_models") or value is None or value is False:
             continue
         flag = "--compile" if name == "compile_model" else "--" + name.replace("_", "-")
         args += [flag] if value is True else [flag, str(value)]

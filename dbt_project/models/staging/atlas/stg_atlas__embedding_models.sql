@@ -12,6 +12,8 @@ final as (
         architecture,
         weights,
         weights_sha256,
+        revision,
+        weight_files,
         is_random_weights,
         dimension
     from source
