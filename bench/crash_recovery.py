@@ -1,4 +1,4 @@
-"""Crashes, concurrency and load on a synthetic demo atlas; the figures of README "Reliability".
+"""Crashes, concurrency and load on a synthetic demo atlas; the figures of docs/reliability.md.
 
     LC_ALL=C.UTF-8 python bench/crash_recovery.py            # ~15 min on 2 cores
     python bench/crash_recovery.py --kills 3 --readers 10 --read-seconds 10   # a quick look

@@ -9,7 +9,7 @@ pediatric shares with their 95% Wilson intervals, the units known and the
 rows each variant removed. A file that is missing is skipped and named.
 
 The files are not shipped (each dataset's own licence); /work/realmeta's
-SOURCES.md names the public copies measured (README, "Representation over
+SOURCES.md names the public copies measured (docs/representation.md, "Representation over
 images, unique images, lesions and patients"). Usage:
 
     .venv/bin/python bench/representation_real_metadata.py --dir /work/realmeta

@@ -290,4 +290,4 @@ expects to be high anyway."""
 JUNK_BLUR_SIGMA = 0.05
 """Gaussian sigma of the demo's blurred junk, as a share of the longest side:
 the 160 px renders are smooth, so 2% (the real-image bench) is not blur
-enough to tell apart (README "Image quality")."""
+enough to tell apart (docs/kpis.md "Image quality")."""

@@ -28,7 +28,7 @@ def documented_command_lines(repo_root: Path) -> list[tuple[str, str, bool]]:
             if not PLACEHOLDER.search(span):
                 found.append((path.name, span, False))
         for block in FENCE.findall(text):
-            for raw in block.splitlines():
+            for raw in block.replace("\\\n", " ").splitlines():  # continuation lines joined
                 if PLACEHOLDER.search(raw):
                     continue
                 line = raw.split(" #", 1)[0].strip().lstrip("$ ").strip()
@@ -87,5 +87,7 @@ def test_every_documented_command_line_parses(repo_root):
         except (click.ClickException, click.exceptions.Exit) as exc:
             if isinstance(exc, click.exceptions.Exit) and exc.exit_code == 0:
                 continue  # --help, --version
+            if isinstance(exc, click.BadParameter) and "does not exist" in exc.format_message():
+                continue  # the reader's own files (HAM10000_metadata.csv): the line itself parsed
             failed.append(f"{where}: {line}: {exc}")
     assert not failed, "\n".join(failed)

@@ -208,7 +208,7 @@ def realdev_probes(server_url, tmp_path_factory):
 
 
 def test_realdev_probes_measure_what_a_general_encoder_predicts(realdev_probes):
-    """Measured (README "Imputation by linear probes"): diagnosis balanced accuracy 0.29 over 11 classes
+    """Measured (docs/representation.md, "Imputation by linear probes"): diagnosis balanced accuracy 0.29 over 11 classes
     (accuracy 0.61 against 0.34 for the majority), age R² 0.36, sex 0.63; Fitzpatrick and body region are
     not predictable. Asserted with margin."""
     url, probes = realdev_probes

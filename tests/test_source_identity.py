@@ -1,7 +1,7 @@
 """Identity without pixels: shared source ids, lesions and patients, on a real atlas with a real dbt build.
 
 The fixtures in tests/fixtures/identity are rows of the real metadata files
-(README, "Identity without pixels": HAM10000_metadata.csv, ISIC 2019
+(docs/ingest.md, "Identity without pixels": HAM10000_metadata.csv, ISIC 2019
 training metadata with its `gender` header and CRLF ground truth, ISIC 2020
 ground truth), cut to a few images: HAM10000's 8 images of 3 lesions all
 reappear in ISIC 2019, one of them as `ISIC_0031650_downsampled` (a quirk the

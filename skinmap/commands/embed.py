@@ -42,7 +42,7 @@ _LIST = "\0list"  # `--model` given without a value
               help="How a NEW model's vectors are stored (default: vector; a registered model keeps its choice). "
                    "halfvec (float16) halves the bytes per vector and allows the HNSW index up to 4,000 "
                    "dimensions (vector: 2,000). Measured on 20,000 clustered 512-d vectors: 49 vs 107 MiB with "
-                   "the index, HNSW build 9.0 vs 12.0 s, recall@10 0.999 vs float32 (README).")
+                   "the index, HNSW build 9.0 vs 12.0 s, recall@10 0.999 vs float32 (docs/scale.md).")
 @click.pass_context
 @friendly
 def embed(ctx, model, list_models, pretrained, revision, device, batch_size, workers, limit, precision, decode,

@@ -1,6 +1,6 @@
 """The generic column mapping: which metadata column holds which atlas field.
 
-A mapping is a small YAML file (see README, "Ingest your own dataset") or the
+A mapping is a small YAML file (see docs/ingest.md) or the
 same keys given as CLI options. Every column of the metadata file must be
 either mapped or listed in `ignore_columns`; anything else is reported as an
 unknown column, so that no information is dropped without anyone noticing.

@@ -33,7 +33,7 @@ ADAPTERS: dict[str, Adapter] = {
         isic_archive.ARCHIVE_ADAPTER, ph2.ADAPTER,
     )
 }
-MAPPED_EXPECTS = "a YAML column mapping (see README); the generic adapter for any other dataset"
+MAPPED_EXPECTS = "a YAML column mapping (see docs/ingest.md); the generic adapter for any other dataset"
 
 
 def sources() -> list[str]:
