@@ -44,6 +44,8 @@ def documented_command_lines(repo_root: Path) -> list[tuple[str, str, bool]]:
 def check_names(line: str) -> None:
     """An inline mention: the command path exists and every --option it shows is one of that command's."""
     words = line.split()[1:]
+    while words and words[0] in ("--atlas", "--database-url"):  # the group's own options, with their value
+        words = words[2:]
     command: click.Command = cli
     while isinstance(command, click.Group) and words and not words[0].startswith("-"):
         sub = command.get_command(click.Context(command), words[0])
@@ -91,3 +93,26 @@ def test_every_documented_command_line_parses(repo_root):
                 continue  # the reader's own files (HAM10000_metadata.csv): the line itself parsed
             failed.append(f"{where}: {line}: {exc}")
     assert not failed, "\n".join(failed)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_docs_resolves(repo_root):
+    pages = [repo_root / "README.md", *sorted((repo_root / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", FENCE.sub("", page.read_text())):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md":
+                headings = re.findall(r"(?m)^#+ (.+)$", FENCE.sub("", linked.read_text()))
+                if anchor not in {_anchor(h) for h in headings} | {h.strip() for h in headings}:
+                    broken.append(f"{page.name}: {target} (no such heading)")
+    assert not broken, "\n".join(broken)
