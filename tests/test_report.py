@@ -37,11 +37,19 @@ def test_report_draws_every_chart_in_chromium(kpi_atlas, repo_root, tmp_path):
     artifacts = repo_root / "artifacts"
     artifacts.mkdir(exist_ok=True)
     shot = artifacts / "report.png"
-    done = subprocess.run(["node", str(BROWSER_DIR / "check_report.mjs"), str(out), str(shot)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    sections = artifacts / "report-sections"
+    shutil.rmtree(sections, ignore_errors=True)
+    sections.mkdir()
+    done = subprocess.run(["node", str(BROWSER_DIR / "check_report.mjs"), str(out), str(shot), str(sections)],
+                          capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     check = json.loads(done.stdout.strip().splitlines()[-1])
     assert check["errors"] == []
+    assert check["overlaps"] == [], check["overlaps"]  # no chart's labels collide
+    assert len(list(sections.glob("section-*.png"))) == page.count("<section>")
+    assert page.count('class="caption"') >= page.count('class="chart"')  # a sentence under every chart
+    visible = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert ">None<" not in visible and not re.search(r">\d+\.\d{5,}<", visible)  # rounded cells, no None
     assert check["expected"] == len(check["drawn"]) >= 5
     assert all(chart["marks"] > 0 for chart in check["drawn"]), check["drawn"]
     assert shot.stat().st_size > 20_000
@@ -111,3 +119,15 @@ def test_map_marks_read_the_views_that_exist_and_the_void_hook():
                                        "structural void boundary": {("m", 4)}}
     del views["kpi_structural_void_boundary_images"]
     assert "structural void boundary" not in _map_marks(read, views)
+
+
+def test_table_cells_are_rounded_with_units_and_never_none():
+    from decimal import Decimal
+
+    from skinmap.report.page import format_cell
+
+    assert format_cell("share_known", 0.26573033707865168) == "26.6%"
+    assert format_cell("n_expected", 26.573033707865168) == "26.6"
+    assert format_cell("n_images", 12345) == "12,345"
+    assert format_cell("n_expected", Decimal("3.14159")) == "3.1"
+    assert format_cell("age_bin", None) == "–" and format_cell("is_empty", True) == "yes"

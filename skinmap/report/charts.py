@@ -46,12 +46,12 @@ def representation(rows: list[dict]) -> list[tuple[str, go.Figure]]:
         if not known:
             continue
         share_known = known[0].get("share_known")
-        fig = go.Figure(go.Bar(
-            x=[r["value"] for r in known], y=[r["share"] for r in known],
+        fig = go.Figure(go.Bar(  # counts go under the bars, where no error bar reaches them
+            x=[f"{r['value']}<br>n={r['n_images']:,}" for r in known], y=[r["share"] for r in known],
             error_y={"type": "data", "symmetric": False,
                      "array": [r["wilson_high"] - r["share"] for r in known],
                      "arrayminus": [r["share"] - r["wilson_low"] for r in known]},
-            text=[f"n={r['n_images']}" for r in known], textposition="outside",
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         ))
         known_note = f" (known for {share_known:.0%} of images)" if share_known is not None else ""
         fig.update_layout(title=f"{attribute}: share with 95% interval{known_note}",

@@ -1,9 +1,10 @@
 // Opens the report in Debian's headless Chromium; fails on any console error
 // or page error, and unless every chart has drawn its SVG. Writes a
-// full-page screenshot. Usage: node check_report.mjs REPORT.html SHOT.png
+// full-page screenshot, and with SECTIONS_DIR one per section (section-NN.png).
+// Usage: node check_report.mjs REPORT.html SHOT.png [SECTIONS_DIR]
 import { chromium } from "playwright-core";
 
-const [report, shot] = process.argv.slice(2);
+const [report, shot, sectionsDir] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 const errors = [];
@@ -19,5 +20,26 @@ const drawn = await page.evaluate(() => [...document.querySelectorAll("div.chart
   marks: d.querySelectorAll(".main-svg .trace path, .main-svg .trace image, .main-svg .hm image").length,
 })));
 await page.screenshot({ path: shot, fullPage: true });
+const overlaps = await page.evaluate(() => {
+  // text labels of one chart that overlap each other (tick labels, bar texts, annotations)
+  const found = [];
+  for (const chart of document.querySelectorAll("div.chart")) {
+    const boxes = [...chart.querySelectorAll(".main-svg text")].filter((t) => t.textContent.trim())
+      .map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() })).filter((b) => b.r.width > 0);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i].r, b = boxes[j].r;
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 2 && h > 2 && w * h > 0.3 * Math.min(a.width * a.height, b.width * b.height))
+        found.push(`${chart.dataset.chart}: "${boxes[i].text}" / "${boxes[j].text}"`);
+    }
+  }
+  return found;
+});
+if (sectionsDir) {
+  const sections = page.locator("section");
+  for (let i = 0; i < await sections.count(); i++)
+    await sections.nth(i).screenshot({ path: `${sectionsDir}/section-${String(i + 1).padStart(2, "0")}.png` });
+}
 await browser.close();
-console.log(JSON.stringify({ expected, drawn, errors }));
+console.log(JSON.stringify({ expected, drawn, errors, overlaps }));
