@@ -35,7 +35,7 @@ $(SUPERSET_STAMP):
 superset: $(SUPERSET_STAMP)
 
 test: $(STAMP) $(BROWSER_STAMP) $(SUPERSET_STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=25 tests
 
 lint: $(STAMP)
 	$(BIN)/python -m skinmap.sqllint
