@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from skinmap import harmonise
 from skinmap.ingest.adapters import ADAPTERS
 from skinmap.ingest.loader import _harmonise, _Row
-from tests.test_adapters import FILES, FIXTURES
+from tests.test_adapters import CSV_FILES as FILES
+from tests.test_adapters import FIXTURES
 
 
 def test_age_buckets_become_midpoints_in_the_right_bin():

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from skinmap.ingest.adapters import ADAPTERS
 from skinmap.ingest.loader import _harmonise, _image_path, _read_rows, _Row, _without_nul
 from skinmap.ingest.mapping import Mapping, MappingError, build_mapping, load_mapping
-from tests.test_adapters import FILES
+from tests.test_adapters import CSV_FILES as FILES
 from tests.test_harmonise import _header
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
