@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean-venv superset
+.PHONY: demo test test-reliability lint clean-venv superset
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,7 +35,11 @@ $(SUPERSET_STAMP):
 superset: $(SUPERSET_STAMP)
 
 test: $(STAMP) $(BROWSER_STAMP) $(SUPERSET_STAMP)
-	$(BIN)/python -m pytest -q --durations=25 tests
+	$(BIN)/python -m pytest -q --durations=25 -m 'not reliability' tests
+
+# The crash / concurrency / load suite (tests/test_crash_recovery.py): about 10 minutes, not in CI.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -m reliability tests
 
 lint: $(STAMP)
 	$(BIN)/python -m skinmap.sqllint

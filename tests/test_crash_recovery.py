@@ -20,6 +20,10 @@ from skinmap.dbt_runner import build
 from skinmap.reliability import atlas_state, concurrency, crash, readers, scenario
 from skinmap.synth import generate_atlas
 
+# Two full pipeline runs and a kill loop: about 10 minutes on 2 cores, so `make test-reliability` runs this
+# module and `make test` (CI) leaves it out; bench/crash_recovery.py runs the long version.
+pytestmark = pytest.mark.reliability
+
 KILLS = {"ingest": 3, "embed": 2, "knn": 2, "verify-duplicates": 3, "build": 2}  # long script: 20 each
 SERVER_STOPS = {"ingest": 1, "embed": 1}
 REFERENCE_DB = "t_crash_reference"

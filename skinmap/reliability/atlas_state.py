@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from psycopg import sql
+
 from skinmap.db import connect
 
 IMAGE_ID_COLUMNS = {"image_id", "image_id_a", "image_id_b", "representative_image_id", "neighbour_image_id"}
@@ -116,7 +118,7 @@ def kpi_fingerprints(url: str) -> dict[str, tuple[int, str]]:
     with connect(url) as conn:
         keys = _image_keys(conn)
         for view in kpi_views(url):
-            cursor = conn.execute(f'select * from kpi."{view}"')  # names come from information_schema
+            cursor = conn.execute(sql.SQL("select * from kpi.{}").format(sql.Identifier(view)))  # names come from information_schema
             columns = [c.name for c in cursor.description]
             rows = sorted(repr(_canonical(view, columns, r, keys)) for r in cursor)
             prints[view] = (len(rows), hashlib.md5("\n".join(rows).encode()).hexdigest())

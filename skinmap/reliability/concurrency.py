@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 
@@ -35,7 +36,7 @@ class ViewPoller:
         with psycopg.connect(self.url, autocommit=True) as conn:
             views = [v for (v,) in conn.execute(
                 "select table_name from information_schema.views where table_schema = 'kpi' order by 1")]
-            self.non_empty = {v for v in views if conn.execute(f'select 1 from kpi."{v}" limit 1').fetchone()}
+            self.non_empty = {v for v in views if conn.execute(sql.SQL("select 1 from kpi.{} limit 1").format(sql.Identifier(v))).fetchone()}
         self.views = views
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -52,7 +53,7 @@ class ViewPoller:
             while not self._stop.is_set():
                 for view in self.views:
                     try:
-                        row = conn.execute(f'select count(*) from kpi."{view}"').fetchone()  # names from the catalog
+                        row = conn.execute(sql.SQL("select count(*) from kpi.{}").format(sql.Identifier(view))).fetchone()  # names from the catalog
                     except psycopg.Error as exc:
                         self.result.errors.append(f"{view}: {str(exc).strip()}")
                         continue

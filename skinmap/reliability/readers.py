@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg import sql
 
 
 @dataclass
@@ -53,7 +54,7 @@ def _session(url: str, views: list[str], offset: int, deadline: list[float], res
             i += 1
             t0 = time.perf_counter()
             try:
-                rows = conn.execute(f'select * from kpi."{view}"').fetchall()  # names from information_schema
+                rows = conn.execute(sql.SQL("select * from kpi.{}").format(sql.Identifier(view))).fetchall()  # names from information_schema
             except psycopg.Error as exc:
                 errors.append(f"{view}: {exc}".strip())
                 continue
