@@ -156,8 +156,13 @@ class BackgroundWriter:
         self._raise_if_failed()
 
     def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise RuntimeError(f"writing vectors failed: {self._error}") from self._error
+        if self._error is None:
+            return
+        import psycopg
+
+        if isinstance(self._error, psycopg.OperationalError):  # the server went away: the CLI's one-line error
+            raise self._error
+        raise RuntimeError(f"writing vectors failed: {self._error}") from self._error
 
     def _run(self) -> None:
         try:
