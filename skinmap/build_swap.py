@@ -7,9 +7,18 @@ reader polling every kpi view during a build got "relation does not exist"
 for 11,523 of 30,296 queries. So a full build writes the schemas
 `staging__next`, `intermediate__next`, `kpi__next` (dbt variable
 `schema_suffix`) while the live ones keep serving, and then one transaction
-renames them into place, drops the old ones and re-grants skinmap_reader.
-A reader's query waits for that commit and then reads the new view. A
-killed build leaves only `__next` schemas, which the next build drops.
+renames them into place and re-grants skinmap_reader. Renaming a schema
+takes no lock on the relations in it, so a reader's query never waits: it
+reads the old views or, once that commit is visible, the new ones.
+
+The old schemas are dropped afterwards, each in its own transaction, views
+first (`kpi`, then `intermediate`, then `staging`): a reader's query locks a
+view before the tables under it, and a `drop ... cascade` of the tables
+inside the swap took them in the other order. A reader polling during two
+builds got a deadlock error twice in 34,854 queries, and PostgreSQL may
+pick the build as the victim (tests/test_build_swap.py reproduced it in
+under 60 swaps). A killed build leaves `__next` or `__old` schemas, which
+the next build drops.
 """
 from __future__ import annotations
 
@@ -32,7 +41,7 @@ def drop_leftovers(url: str) -> None:
 
 
 def swap_in(url: str) -> None:
-    """Put the `__next` schemas live and drop the ones they replace, atomically."""
+    """Put the `__next` schemas live atomically, then drop the ones they replace."""
     with connect(url) as conn:
         existing = {s for (s,) in conn.execute("select nspname from pg_namespace")}
         missing = [s + SUFFIX for s in SCHEMAS if s + SUFFIX not in existing]
@@ -44,7 +53,8 @@ def swap_in(url: str) -> None:
                     sql.Identifier(schema), sql.Identifier(schema + OLD_SUFFIX)))
             conn.execute(sql.SQL("alter schema {} rename to {}").format(
                 sql.Identifier(schema + SUFFIX), sql.Identifier(schema)))
-        for schema in SCHEMAS:
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + OLD_SUFFIX)))
         conn.execute("select atlas.grant_kpi_reader_v1()")
         conn.commit()
+        for schema in reversed(SCHEMAS):  # views before the tables under them: a reader's lock order
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + OLD_SUFFIX)))
+            conn.commit()
