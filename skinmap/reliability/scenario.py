@@ -4,7 +4,7 @@ Used by tests/test_crash_recovery.py (a few kills per step) and
 bench/crash_recovery.py (20 and more); both assert the same things: after
 every completed step its tables hold exactly the reference's rows (none
 missing, none twice, none unexpected), and at the end every kpi view
-equals the reference's (`atlas_state.kpi_fingerprints`).
+equals the reference's (`atlas_state.kpi_contents`).
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def crash_run(admin_url: str, data_dir: Path, truth: dict, logs: Path, *, kills:
         echo("reference run: " + ", ".join(f"{k} {v:.1f} s" for k, v in reference_seconds.items()))
     reference_url = db.with_database(admin_url, reference_db)
     reference_rows = atlas_state.table_rows(reference_url)
-    reference_prints = atlas_state.kpi_fingerprints(reference_url)
+    reference_contents = atlas_state.kpi_contents(reference_url)
 
     url = db.create_database(admin_url, crashed_db, drop_first=True)
     migrate.upgrade(url)
@@ -78,7 +78,7 @@ def crash_run(admin_url: str, data_dir: Path, truth: dict, logs: Path, *, kills:
         if broken:
             raise InvariantBroken(f"after {step_name}: {broken}")
         if step_name == "build":
-            differing = atlas_state.differing_views(atlas_state.kpi_fingerprints(url), reference_prints)
+            differing = atlas_state.differing_views(atlas_state.kpi_contents(url), reference_contents)
             if differing:
                 raise InvariantBroken(f"after build: kpi views differ from the reference: {differing}")
 
@@ -108,8 +108,8 @@ def crash_run(admin_url: str, data_dir: Path, truth: dict, logs: Path, *, kills:
              f"{report.seconds:.1f} s")
 
     result.table_diffs = atlas_state.compare_tables(atlas_state.table_rows(url), reference_rows)
-    prints = atlas_state.kpi_fingerprints(url)
-    result.n_views = len(prints)
-    result.differing_views = atlas_state.differing_views(prints, reference_prints)
+    contents = atlas_state.kpi_contents(url)
+    result.n_views = len(contents)
+    result.differing_views = atlas_state.differing_views(contents, reference_contents)
     result.seconds = time.monotonic() - started
     return result
