@@ -11,11 +11,15 @@ import subprocess
 import sys
 
 
-def spawn_workers(base_args: list[str], n: int, *, is_cuda: bool) -> list[subprocess.Popen]:
-    """Start `python -m skinmap <base_args>` n times; on CUDA worker i sees only GPU i."""
+def spawn_workers(base_args: list[str], n: int, *, is_cuda: bool, database_url: str) -> list[subprocess.Popen]:
+    """Start `python -m skinmap <base_args>` n times; on CUDA worker i sees only GPU i.
+
+    The database URL goes in the environment (SKINMAP_DATABASE_URL), never in
+    the arguments: any local user can read a process's arguments (`ps`), and
+    the URL may hold a password."""
     processes = []
     for index in range(n):
-        env = dict(os.environ)
+        env = {**os.environ, "SKINMAP_DATABASE_URL": database_url}
         if is_cuda:
             env["CUDA_VISIBLE_DEVICES"] = str(index)
         processes.append(subprocess.Popen([sys.executable, "-m", "skinmap", *base_args], env=env,

@@ -107,3 +107,27 @@ def test_reader_migrations_downgrade_and_upgrade(atlas_db):
     migrate.upgrade(atlas_db)
     with connect(atlas_db) as conn:
         assert conn.execute("select has_schema_privilege('skinmap_reader', 'kpi', 'usage')").fetchone()[0]
+
+
+def test_every_relation_the_reader_can_read_is_a_kpi_view(reader_url):
+    """The whole catalog as the reader sees it: relations it may select, schemas it may use, functions it may
+    run in a schema it can use. Nothing outside kpi and PostgreSQL's own catalogs (and pgvector's types)."""
+    with psycopg.connect(reader_url) as conn:
+        readable = conn.execute("""
+            select n.nspname, c.relname, c.relkind from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_toast%'
+              and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')
+              and (has_table_privilege(c.oid, 'select') or has_any_column_privilege(c.oid, 'select'))
+            order by 1, 2""").fetchall()
+        schemas = [s for (s,) in conn.execute("""
+            select nspname from pg_namespace where has_schema_privilege(oid, 'usage')
+              and nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%' order by 1""")]
+        functions = conn.execute("""
+            select n.nspname, p.proname from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace
+            where n.nspname not in ('pg_catalog', 'information_schema') and has_schema_privilege(n.oid, 'usage')
+              and has_function_privilege(p.oid, 'execute') and n.nspname <> 'public' order by 1, 2""").fetchall()
+    views = set(_kpi_views(reader_url))
+    assert readable and {(s, k) for s, _, k in readable} == {("kpi", "v")}, readable
+    assert {name for _, name, _ in readable} == views
+    assert set(schemas) <= {"kpi", "public"}, schemas  # public: pgvector's vector types, nothing readable there
+    assert all(schema == "kpi" for schema, _ in functions), functions

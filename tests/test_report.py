@@ -44,7 +44,7 @@ def test_report_draws_every_chart_in_chromium(kpi_atlas, repo_root, tmp_path):
                           capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     check = json.loads(done.stdout.strip().splitlines()[-1])
-    assert check["errors"] == []
+    assert check["errors"] == [] and check["injected"] == []
     assert check["overlaps"] == [], check["overlaps"]  # no chart's labels collide
     assert len(list(sections.glob("section-*.png"))) == page.count("<section>")
     assert page.count('class="caption"') >= page.count('class="chart"')  # a sentence under every chart
@@ -131,3 +131,42 @@ def test_table_cells_are_rounded_with_units_and_never_none():
     assert format_cell("n_images", 12345) == "12,345"
     assert format_cell("n_expected", Decimal("3.14159")) == "3.1"
     assert format_cell("age_bin", None) == "–" and format_cell("is_empty", True) == "yes"
+
+
+# Strings a downloaded metadata file could carry into a label; each one, if it ever ran, sets the flag or opens a dialog.
+XSS = ('<script>window.__skinmap_pwned=1;alert(1)</script>',
+       '</script><script>window.__skinmap_pwned=1;alert(2)</script>',
+       '<img src=x onerror="window.__skinmap_pwned=1;alert(3)">', '"><svg onload="alert(4)">',
+       '<a href="javascript:alert(5)">click me</a>', "<iframe src=\"javascript:alert(6)\"></iframe>",
+       "{{constructor.constructor('alert(7)')()}}")
+
+
+def test_hostile_labels_render_inert_in_chromium(tmp_path):
+    """Every chart kind and the cells table, fed labels and dataset names that are markup: no script runs."""
+    from skinmap.report import charts, page
+
+    representation = [{"attribute": "sex", "value": v, "value_order": i, "n_images": 10 + i, "share": 1 / len(XSS),
+                       "wilson_low": 0.05, "wilson_high": 0.3, "share_known": 0.9} for i, v in enumerate(XSS)]
+    sample = [{**r, "dataset_slug": XSS[i % len(XSS)]} for i, r in enumerate(_sample_rows())]
+    figures = [*(fig for _, fig in charts.representation(representation)),
+               charts.overlap_heatmap({(a, b): 0.1 for a in XSS[:3] for b in XSS[3:]}, XSS[0]),
+               charts.atlas_map(sample, "dataset_slug", method="pca")]
+    cells = page._empty_cells_table([{"diagnosis_group": v, "fitzpatrick_group": "V-VI", "n_images": 0,
+                                      "n_expected": 3.5} for v in XSS])
+    sections = [(XSS[i % len(XSS)], page._figure_html(fig, f"hostile_{i}")) for i, fig in enumerate(figures)]
+    sections.append((XSS[1], cells))
+    check = _browser_check(tmp_path / "hostile.html", page.render_page(sections))
+    assert check["expected"] == len(figures) and all(c["marks"] > 0 for c in check["drawn"]), check["drawn"]
+    assert check["errors"] == [], check["errors"]  # a dialog that opened is listed here
+    assert check["injected"] == [], check["injected"]
+    # the control: the same string pasted in unescaped is caught, by its dialog and its handler
+    control = _browser_check(tmp_path / "control.html", page.render_page([("control", f"<div>{XSS[2]}</div>")]))
+    assert "dialog opened: 3" in control["errors"] and "IMG onerror" in control["injected"]
+
+
+def _browser_check(path: Path, text: str) -> dict:
+    path.write_text(text)
+    done = subprocess.run(["node", str(BROWSER_DIR / "check_report.mjs"), str(path), str(path.with_suffix(".png"))],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -120,7 +120,7 @@ def _embed_in_parallel(ctx: click.Context, url: str, device: str, parallel: int)
     n = parallel if parallel > 0 else (torch.cuda.device_count() if is_cuda else 1)
     if n < 1:
         raise click.ClickException("--parallel 0 needs visible GPUs; pass --parallel N for N CPU workers")
-    args = ["--database-url", url, "embed"]
+    args = ["embed"]  # the URL travels in the environment (spawn_workers), out of `ps`
     for name, value in ctx.params.items():
         if name in ("parallel", "device", "list_models") or value is None or value is False:
             continue
@@ -128,7 +128,7 @@ def _embed_in_parallel(ctx: click.Context, url: str, device: str, parallel: int)
         args += [flag] if value is True else [flag, str(value)]
     args += ["--parallel", "1", "--device", "cuda" if is_cuda else device]
     click.echo(f"starting {n} embed workers on {'one GPU each' if is_cuda else device}", err=True)
-    lines, codes = wait_all(spawn_workers(args, n, is_cuda=is_cuda))
+    lines, codes = wait_all(spawn_workers(args, n, is_cuda=is_cuda, database_url=url))
     for line in lines:
         click.echo(line)
     if any(codes):

@@ -189,12 +189,18 @@ def build_sections(database_url: str, map_method: str = "umap") -> list[tuple[st
 
 def write_report(database_url: str, out: Path, map_method: str = "umap") -> int:
     """Write the report to `out`; return the number of sections."""
+    sections = build_sections(database_url, map_method)
+    out.write_text(render_page(sections))
+    return len(sections)
+
+
+def render_page(sections: list[tuple[str, str]]) -> str:
+    """The whole HTML page around the sections (title, inner HTML), plotly.js inlined."""
     from plotly.offline import get_plotlyjs
 
-    sections = build_sections(database_url, map_method)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join(f"<section><h2>{html.escape(title)}</h2>{content}</section>" for title, content in sections)
-    out.write_text(f"""<!doctype html>
+    return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SkinMap atlas report</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
@@ -208,5 +214,4 @@ p.caption {{ color: #555; font-size: 0.92em; margin-top: 0.3em; }}
 <p>Built {stamp} from the views of schema <code>kpi</code> only; {len(sections)} sections.</p>
 {body}
 </body></html>
-""")
-    return len(sections)
+"""

@@ -1,5 +1,5 @@
-// Opens the report in Debian's headless Chromium; fails on any console error
-// or page error, and unless every chart has drawn its SVG. Writes a
+// Opens the report in Debian's headless Chromium; fails on any console error,
+// page error or dialog, and unless every chart has drawn its SVG. Writes a
 // full-page screenshot, and with SECTIONS_DIR one per section (section-NN.png).
 // Usage: node check_report.mjs REPORT.html SHOT.png [SECTIONS_DIR]
 import { chromium } from "playwright-core";
@@ -10,6 +10,8 @@ const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 const errors = [];
 page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
 page.on("pageerror", (err) => errors.push(String(err)));
+// a string from the data that became markup: any dialog is a script that ran
+page.on("dialog", async (dialog) => { errors.push("dialog opened: " + dialog.message()); await dialog.dismiss(); });
 await page.goto("file://" + report, { waitUntil: "load" });
 const expected = await page.locator("div.chart").count();
 await page.waitForFunction(
@@ -20,6 +22,17 @@ const drawn = await page.evaluate(() => [...document.querySelectorAll("div.chart
   marks: d.querySelectorAll(".main-svg .trace path, .main-svg .trace image, .main-svg .hm image").length,
 })));
 await page.screenshot({ path: shot, fullPage: true });
+const injected = await page.evaluate(() => {
+  // elements that carry script: on* handlers or javascript: links outside plotly's own toolbar
+  const found = [];
+  for (const el of document.querySelectorAll("body *")) {
+    for (const attr of el.attributes) {
+      if (/^on/i.test(attr.name) || /^\s*javascript:/i.test(attr.value)) found.push(`${el.tagName} ${attr.name}`);
+    }
+  }
+  if (window.__skinmap_pwned) found.push("window.__skinmap_pwned set");
+  return found;
+});
 const overlaps = await page.evaluate(() => {
   // text labels of one chart that overlap each other (tick labels, bar texts, annotations)
   const found = [];
@@ -42,4 +55,4 @@ if (sectionsDir) {
     await sections.nth(i).screenshot({ path: `${sectionsDir}/section-${String(i + 1).padStart(2, "0")}.png` });
 }
 await browser.close();
-console.log(JSON.stringify({ expected, drawn, errors, overlaps }));
+console.log(JSON.stringify({ expected, drawn, errors, overlaps, injected }));
