@@ -12,9 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from skinmap import urls
 from tests.test_embed_queue import _ingest
