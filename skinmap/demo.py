@@ -20,6 +20,8 @@ DEMO_DATABASE = db.atlas_database(DEMO_ATLAS)
 DEMO_MODEL = "efficientnet-lite0"
 DEMO_WEIGHTS = "imagenet"
 # The dbt models that read image metadata or probes: rebuilt after `impute` fills the missing fields.
+DEMO_VOID_LANDMARKS = 2500  # above the demo's ~2,060 images at scale 1
+VOID_BOUNDARY_SHARE = 0.8  # a void is the planted one when this share of its boundary images lies on the path
 IMPUTED_METADATA_READERS = "stg_atlas__image_metadata+ stg_atlas__imputation_probes+"
 
 
@@ -34,16 +36,22 @@ class Check:
     claimed: bool = True  # False: shown beside the truth, not claimed to recover it (the row says why)
 
 
-def prepare_data(out_dir: Path, *, scale: float, seed: int) -> dict:
-    """Generate the synthetic atlas once per (seed, scale); reuse it afterwards."""
+def prepare_data(out_dir: Path, *, scale: float, seed: int, plant_void: bool = False) -> dict:
+    """Generate the synthetic atlas once per (seed, scale, plant_void, generator code); reuse it afterwards.
+
+    The demo plants the void (synth_spec.VOID_DATASET, 240+ images); tests that
+    do not look for it leave it out and stay small.
+    """
+    from skinmap.synth import generate_atlas, generator_version
+
     truth_path = out_dir / "truth.json"
     if truth_path.exists():
         truth = json.loads(truth_path.read_text())
-        if truth.get("seed") == seed and truth.get("scale") == scale and "republished" in truth:
+        wanted = (seed, scale, plant_void, generator_version())
+        if (truth.get("seed"), truth.get("scale"), bool(truth.get("planted_void")),
+                truth.get("generator_version")) == wanted:
             return truth
-    from skinmap.synth import generate_atlas
-
-    return generate_atlas(out_dir, scale=scale, seed=seed, progress=True)
+    return generate_atlas(out_dir, scale=scale, seed=seed, progress=True, plant_void=plant_void)
 
 
 def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str], None] = print,
@@ -80,6 +88,14 @@ def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str],
 
     echo(verify_candidates(url, progress=progress).line())  # local-feature verdicts of the duplicate candidates
     seconds["verify duplicates"] = time.monotonic() - started
+
+    if truth.get("planted_void"):
+        started = time.monotonic()
+        from skinmap.voids.run import run_voids
+
+        # every image a landmark (up to DEMO_VOID_LANDMARKS): the planted path needs ~220 of them at k = 30
+        echo(run_voids(url, f"{DEMO_MODEL}/{DEMO_WEIGHTS}", n_landmarks=DEMO_VOID_LANDMARKS).line())
+        seconds["voids"] = time.monotonic() - started
 
     started = time.monotonic()
     echo(build(url, quiet=True))
@@ -172,6 +188,8 @@ def check_against_truth(url: str, truth: dict, model_name: str) -> list[Check]:
 
     checks.append(_junk_check(url, truth))
     checks += _identity_checks(url, truth)
+    if truth.get("planted_void"):
+        checks.append(_void_check(url, truth, model_name))
 
     first_year = min(d["release_year"] for d in truth["datasets"])
     novel, repetitive = novelty.get(truth["novel_year"]), novelty.get(truth["repetitive_year"])
@@ -232,6 +250,34 @@ def _imputation_checks(conn, truth: dict, model_name: str) -> list[Check]:
             checks.append(Check(f"{name} share, labelled + imputed (Ridge ages shrink to the mean)",
                                 f"{planted:.4f}", measured, lo <= planted <= hi, claimed=False))
     return checks
+
+
+def _void_check(url: str, truth: dict, model_name: str) -> Check:
+    """The planted void: a significant void whose boundary images lie on the planted path (kpi views only)."""
+    planted = truth["planted_void"]
+    path = {(planted["slug"], k) for k in planted["keys"]}
+    with db.connect(url) as conn:
+        voids = conn.execute(
+            "select void_rank, persistence, persistence_over_null_max, is_significant "
+            "from kpi.kpi_structural_voids_v1 where model_name = %s order by void_rank", (model_name,)).fetchall()
+        boundary: dict[int, list[tuple[str, str]]] = {}
+        for rank, slug, key in conn.execute(
+                "select void_rank, dataset_slug, source_key from kpi.kpi_structural_void_boundary_images_v1 "
+                "where model_name = %s", (model_name,)):
+            boundary.setdefault(rank, []).append((slug, key))
+    on_path = {rank: sum(k in path for k in keys) / len(keys) for rank, keys in boundary.items()}
+    found = [(rank, p, ratio) for rank, p, ratio, significant in voids
+             if significant and on_path.get(rank, 0.0) >= VOID_BOUNDARY_SHARE]
+    name = f"planted void ({planted['n']} images around it)"
+    if not found:
+        best = max(on_path.values(), default=0.0)
+        return Check(name, "a significant void on the path", f"none of {len(voids)} voids ({best:.0%} best)", False)
+    rank, persistence, ratio = found[0]
+    n_sig = sum(1 for v in voids if v[3])
+    return Check(name, "a significant void on the path",
+                 f"void #{rank} of {n_sig} significant: {on_path[rank]:.0%} of its {len(boundary[rank])} boundary "
+                 + (f"images on the path, persistence {float(ratio):.1f}x the null max" if ratio is not None
+                    else "images on the path"), True)
 
 
 def _junk_check(url: str, truth: dict) -> Check:
@@ -341,7 +387,7 @@ def run_demo(database_url: str | None, *, scale: float, seed: int, fresh: bool,
         echo(f"demo atlas in the embedded database {DEMO_DATABASE!r} ({embedded.pgdata_dir()})")
     data_dir = config.home() / "demo-data" / f"seed{seed}-scale{scale:g}"
     t0 = time.monotonic()
-    truth = prepare_data(data_dir, scale=scale, seed=seed)
+    truth = prepare_data(data_dir, scale=scale, seed=seed, plant_void=True)
     seconds = {"generate": time.monotonic() - t0}
     echo(f"synthetic atlas: {truth['n_images_total']} images in {len(truth['datasets'])} datasets ({data_dir})")
     seconds.update(run_pipeline(url, data_dir, truth, echo=echo))

@@ -1,7 +1,7 @@
 """What the synthetic atlas plants: datasets, demographics and the copy plan.
 
 Pure data, read by :mod:`skinmap.synth`. Counts are given at ``scale=1.0``
-(the demo, 1,750 images); each count is multiplied by the scale and kept at
+(the demo: 1,750 images, 2,050 with the planted void); each count is multiplied by the scale and kept at
 or above its minimum, so every planted feature still exists at small scale.
 """
 
@@ -236,7 +236,60 @@ DATASETS: tuple[DatasetSpec, ...] = (
         key_digits=5,
         dermoscopic_share=0.6,
     ),
+    # The planted structural void (issue 17), released last so that it is in no earlier year's novelty
+    # reference: see VOID_DATASET.
+    DatasetSpec(
+        slug="nevus-eta",
+        name="Nevus Series Eta (synthetic)",
+        release_year=2025,
+        modality="dermoscopic",
+        role="void",
+        origin_country="AT",
+        n_rows=300,
+        size=(160, 120),
+        diagnoses={NEVUS: 1.0},
+        fitz_probs=(0.5, 0.5, 0.0, 0.0, 0.0, 0.0),
+        fitz_known=0.0,
+        fitz_unknown_tokens=("",),
+        age_known=0.0,
+        pediatric=0.0,
+        adult_age=(45.0, 12.0),
+        age_step=1,
+        sex_known=0.9,
+        female=0.5,
+        sex_tokens=("f", "m"),
+        sex_unknown_tokens=("",),
+        countries={"AT": 0.6, "DE": 0.4},
+        key_prefix="NE_",
+        key_digits=5,
+        site_unknown=0.0,
+        min_originals=240,
+    ),
 )
+
+VOID_DATASET = "nevus-eta"
+"""The planted structural void (issue 17): a series of dermoscopic nevi whose
+global pattern moves around a closed path, reticular -> globular -> pink
+homogeneous -> blue homogeneous -> reticular, each image mixing two
+neighbouring patterns (skinmap.synth.VOID_PATTERNS). The path is filled; its
+middle, lesions that mix all four (the multicomponent pattern), is in no
+dataset. Measured in EfficientNet-Lite0 space beside the demo atlas (880
+images), at k = 30 with every image a landmark:
+- 240 images on Fitzpatrick I-II skin: the loop is the most persistent void,
+  0.0046 against 0.00089 for the next and a Gaussian null max of 0.00027;
+  150 images are too few (the loop is lost);
+- the same on skin I-IV: 0.0015 against 0.0011 (too close to call), and with
+  the age marks of skinmap.synth._render the loop is lost. So the series is
+  on light skin, without age marks, and carries neither ages nor Fitzpatrick
+  types (like most dermoscopy series): its pixels say nothing about age, and
+  its 170 labels of one skin group made the Fitzpatrick probe fail its bar
+  (balanced accuracy 0.48 against 0.65 without them).
+Its own dataset, released after every other year: the path is dense (novelty
+0.20 at k = 100 against the atlas's 0.31) and in a year's reference set it
+pulled that year's null baseline down (the repetitive year's
+novelty_vs_baseline rose from 0.98 to 1.17). Left out with
+generate_atlas(plant_void=False)."""
+
 
 _NEAR = NEAR_TRANSFORMS
 

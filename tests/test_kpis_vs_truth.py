@@ -20,7 +20,7 @@ def built_atlas(server_url, tmp_path_factory):
     name = "t_kpis_vs_truth"
     url = db.create_database(server_url, name, drop_first=True)
     data_dir = tmp_path_factory.mktemp("synth")
-    truth = demo.prepare_data(data_dir, scale=SCALE, seed=11)
+    truth = demo.prepare_data(data_dir, scale=SCALE, seed=11, plant_void=True)
     demo.run_pipeline(url, data_dir, truth, echo=lambda line: None, progress=False)
     yield url, truth
     db.drop_database(server_url, name)
