@@ -20,7 +20,7 @@ DEMO_DATABASE = db.atlas_database(DEMO_ATLAS)
 DEMO_MODEL = "efficientnet-lite0"
 DEMO_WEIGHTS = "imagenet"
 # The dbt models that read image metadata or probes: rebuilt after `impute` fills the missing fields.
-DEMO_VOID_LANDMARKS = 2500  # above the demo's ~2,060 images at scale 1
+DEMO_VOID_LANDMARKS = 2500  # above the demo's 2,059 images with vectors at scale 1
 VOID_BOUNDARY_SHARE = 0.8  # a void is the planted one when this share of its boundary images lies on the path
 IMPUTED_METADATA_READERS = "stg_atlas__image_metadata+ stg_atlas__imputation_probes+"
 

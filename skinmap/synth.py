@@ -848,7 +848,7 @@ def _pattern_nevus(cv: _Canvas, img: np.ndarray, weights: np.ndarray) -> None:
 
 
 def _render_void_path(rng: np.random.Generator, size: tuple[int, int], fitz: int, t: float) -> np.ndarray:
-    """One image of the void's path: immersion dermoscopy (no hairs, no vignette, no age marks: S.VOID_DATASET)."""
+    """One image of the void's path: immersion dermoscopy of a child's skin (no hairs, no vignette, no creases)."""
     w, h = size
     skin = np.asarray(S.FITZ_RGB[fitz], dtype=np.float32) * rng.uniform(0.95, 1.03)
     cv = _Canvas(rng, w, h, True, skin)
@@ -914,7 +914,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
 
     ``out_dir/<slug>/{images/,metadata.csv,mapping.yaml}`` per dataset and
     ``out_dir/truth.json`` (the returned dict). Existing dataset folders of the
-    same slugs are replaced. ``scale=1`` is the demo (1,750 images, 2,050 with the void); about
+    same slugs are replaced. ``scale=1`` is the demo (1,842 images, 2,142 with the void); about
     ``0.15`` gives ~260 images with every planted feature still present.
     ``plant_void`` adds the planted void's dataset (``S.VOID_DATASET``, at
     least 240 images at any scale, released last).

@@ -1,7 +1,7 @@
 """What the synthetic atlas plants: datasets, demographics and the copy plan.
 
 Pure data, read by :mod:`skinmap.synth`. Counts are given at ``scale=1.0``
-(the demo: 1,750 images, 2,050 with the planted void); each count is multiplied by the scale and kept at
+(the demo: 1,842 images, 2,142 with the planted void); each count is multiplied by the scale and kept at
 or above its minimum, so every planted feature still exists at small scale.
 """
 
@@ -252,7 +252,7 @@ DATASETS: tuple[DatasetSpec, ...] = (
         fitz_known=0.0,
         fitz_unknown_tokens=("",),
         age_known=0.0,
-        pediatric=0.0,
+        pediatric=1.0,  # children's nevi: smooth skin, as their pixels show
         adult_age=(45.0, 12.0),
         age_step=1,
         sex_known=0.9,
@@ -268,7 +268,7 @@ DATASETS: tuple[DatasetSpec, ...] = (
 )
 
 VOID_DATASET = "nevus-eta"
-"""The planted structural void (issue 17): a series of dermoscopic nevi whose
+"""The planted structural void (issue 17): a series of children's dermoscopic nevi whose
 global pattern moves around a closed path, reticular -> globular -> pink
 homogeneous -> blue homogeneous -> reticular, each image mixing two
 neighbouring patterns (skinmap.synth.VOID_PATTERNS). The path is filled; its
@@ -279,11 +279,13 @@ images), at k = 30 with every image a landmark:
   0.0046 against 0.00089 for the next and a Gaussian null max of 0.00027;
   150 images are too few (the loop is lost);
 - the same on skin I-IV: 0.0015 against 0.0011 (too close to call), and with
-  the age marks of skinmap.synth._render the loop is lost. So the series is
-  on light skin, without age marks, and carries neither ages nor Fitzpatrick
-  types (like most dermoscopy series): its pixels say nothing about age, and
-  its 170 labels of one skin group made the Fitzpatrick probe fail its bar
-  (balanced accuracy 0.48 against 0.65 without them).
+  the creases and sun spots of adult skin (skinmap.synth._age_marks) the loop
+  is lost. So the series is children's nevi (smooth skin, true ages 0-17) on
+  light skin, and carries neither ages nor Fitzpatrick types, like most
+  dermoscopy series: with adult ages the age probe read the smooth skin as a
+  child's (imputed pediatric share 0.131 against a true 0.059), and its 170
+  labels of one skin group made the Fitzpatrick probe fail its bar (balanced
+  accuracy 0.48 against 0.65 without them).
 Its own dataset, released after every other year: the path is dense (novelty
 0.20 at k = 100 against the atlas's 0.31) and in a year's reference set it
 pulled that year's null baseline down (the repetitive year's

@@ -8,7 +8,7 @@ from skinmap.commands._common import friendly
 
 
 @cli.command()
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Size of the synthetic atlas (1.0 = ~1,700 images).")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Size of the synthetic atlas (1.0 = 2,142 images).")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--keep/--fresh", default=False, show_default=True,
               help="Keep the demo database from an earlier run (default: start it fresh).")
