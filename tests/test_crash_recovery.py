@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,13 +71,19 @@ def test_killed_and_restarted_steps_lose_nothing_and_kpis_equal_the_reference(se
         db.drop_database(server_url, "t_crash_killed")
 
 
+@contextmanager
+def copy_of_reference(server_url: str, name: str) -> Iterator[tuple[str, str]]:
+    """A scratch copy of the reference atlas: (its url, the reference's url); dropped afterwards."""
+    crash.snapshot(server_url, REFERENCE_DB, name)
+    try:
+        yield db.with_database(server_url, name), db.with_database(server_url, REFERENCE_DB)
+    finally:
+        db.drop_database(server_url, name)
+
+
 def test_the_comparison_sees_a_lost_row_and_a_changed_label(server_url, reference):
     """The checks can fail: a deleted vector is a missing row, a changed label changes its kpi view."""
-    scratch = "t_crash_fingerprint"
-    crash.snapshot(server_url, REFERENCE_DB, scratch)
-    url = db.with_database(server_url, scratch)
-    reference_url = db.with_database(server_url, REFERENCE_DB)
-    try:
+    with copy_of_reference(server_url, "t_crash_fingerprint") as (url, reference_url):
         with db.connect(url) as conn:
             conn.execute("delete from atlas.embedding where image_id = (select min(image_id) from atlas.embedding)")
             conn.execute("update atlas.image_metadata set sex = 'female' where image_id = "
@@ -88,17 +96,11 @@ def test_the_comparison_sees_a_lost_row_and_a_changed_label(server_url, referenc
         differing = atlas_state.differing_views(atlas_state.kpi_contents(url),
                                                 atlas_state.kpi_contents(reference_url))
         assert "kpi_representation_v1" in differing
-    finally:
-        db.drop_database(server_url, scratch)
 
 
 def test_rows_written_in_another_order_leave_every_kpi_view_equal(server_url, reference):
     """A restarted step writes its rows in another physical order; only the last bits of averages may move."""
-    scratch = "t_crash_shuffled"
-    crash.snapshot(server_url, REFERENCE_DB, scratch)
-    url = db.with_database(server_url, scratch)
-    reference_url = db.with_database(server_url, REFERENCE_DB)
-    try:
+    with copy_of_reference(server_url, "t_crash_shuffled") as (url, reference_url):
         with db.connect(url) as conn:
             for name in ("knn_edge", "knn_novelty", "embedding", "image_metadata"):
                 table = sql.Identifier("atlas", name)
@@ -112,8 +114,6 @@ def test_rows_written_in_another_order_leave_every_kpi_view_equal(server_url, re
         assert atlas_state.differing_views(got, want) == []
         exact = sorted(v for v in want if got[v] != want[v])
         print("views equal only up to float summation order:", exact)
-    finally:
-        db.drop_database(server_url, scratch)
 
 
 def test_four_embed_workers_and_concurrent_writers_under_a_polling_reader(server_url, reference):
