@@ -19,9 +19,9 @@ DEMO_ATLAS = "demo"  # `skinmap --atlas demo …` reads it
 DEMO_DATABASE = db.atlas_database(DEMO_ATLAS)
 DEMO_MODEL = "efficientnet-lite0"
 DEMO_WEIGHTS = "imagenet"
-# The dbt models that read image metadata or probes: rebuilt after `impute` fills the missing fields.
 DEMO_VOID_LANDMARKS = 2500  # above the demo's 2,059 images with vectors at scale 1
 VOID_BOUNDARY_SHARE = 0.8  # a void is the planted one when this share of its boundary images lies on the path
+# The dbt models that read image metadata or probes: rebuilt after `impute` fills the missing fields.
 IMPUTED_METADATA_READERS = "stg_atlas__image_metadata+ stg_atlas__imputation_probes+"
 
 
@@ -93,7 +93,7 @@ def run_pipeline(url: str, data_dir: Path, truth: dict, *, echo: Callable[[str],
         started = time.monotonic()
         from skinmap.voids.run import run_voids
 
-        # every image a landmark (up to DEMO_VOID_LANDMARKS): the planted path needs ~220 of them at k = 30
+        # every image a landmark (up to DEMO_VOID_LANDMARKS): with 150 of the path's images as landmarks its loop is lost
         echo(run_voids(url, f"{DEMO_MODEL}/{DEMO_WEIGHTS}", n_landmarks=DEMO_VOID_LANDMARKS).line())
         seconds["voids"] = time.monotonic() - started
 
@@ -258,7 +258,7 @@ def _void_check(url: str, truth: dict, model_name: str) -> Check:
     path = {(planted["slug"], k) for k in planted["keys"]}
     with db.connect(url) as conn:
         voids = conn.execute(
-            "select void_rank, persistence, persistence_over_null_max, is_significant "
+            "select void_rank, persistence_over_null_max, is_significant "
             "from kpi.kpi_structural_voids_v1 where model_name = %s order by void_rank", (model_name,)).fetchall()
         boundary: dict[int, list[tuple[str, str]]] = {}
         for rank, slug, key in conn.execute(
@@ -266,14 +266,14 @@ def _void_check(url: str, truth: dict, model_name: str) -> Check:
                 "where model_name = %s", (model_name,)):
             boundary.setdefault(rank, []).append((slug, key))
     on_path = {rank: sum(k in path for k in keys) / len(keys) for rank, keys in boundary.items()}
-    found = [(rank, p, ratio) for rank, p, ratio, significant in voids
+    found = [(rank, ratio) for rank, ratio, significant in voids
              if significant and on_path.get(rank, 0.0) >= VOID_BOUNDARY_SHARE]
     name = f"planted void ({planted['n']} images around it)"
     if not found:
         best = max(on_path.values(), default=0.0)
         return Check(name, "a significant void on the path", f"none of {len(voids)} voids ({best:.0%} best)", False)
-    rank, persistence, ratio = found[0]
-    n_sig = sum(1 for v in voids if v[3])
+    rank, ratio = found[0]
+    n_sig = sum(1 for *_, significant in voids if significant)
     return Check(name, "a significant void on the path",
                  f"void #{rank} of {n_sig} significant: {on_path[rank]:.0%} of its {len(boundary[rank])} boundary "
                  + (f"images on the path, persistence {float(ratio):.1f}x the null max" if ratio is not None

@@ -624,7 +624,6 @@ class _Rec:
     raw: dict[str, str] = field(default_factory=dict)  # raw overrides (out-of-range values)
     used_as_source: bool = False
     junk: str | None = None  # a junk kind of skinmap.junk (image-quality screening)
-    void_path: float | None = None  # position on the planted void's path, 0-4 (S.VOID_DATASET)
 
 
 def _pick(rng: np.random.Generator, probs: dict[str, float]) -> str:
@@ -865,7 +864,7 @@ def _void_positions(seed: int, di: int, n: int) -> np.ndarray:
 
 
 def _void_truth(recs: list[_Rec]) -> dict[str, Any]:
-    path = [r for r in recs if r.void_path is not None]
+    path = [r for r in recs if r.slug == S.VOID_DATASET and r.copy_of is None and r.junk is None]
     return {"slug": S.VOID_DATASET, "n": len(path), "keys": sorted(r.key for r in path),
             "path": " -> ".join(VOID_PATTERNS + VOID_PATTERNS[:1]),
             "middle": "all four patterns at once (multicomponent): in no dataset"}
@@ -957,13 +956,12 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
                 derm = bool(rng.random() < (ds.dermoscopic_share or 0.5))
             else:
                 derm = ds.modality == "dermoscopic"
-            t = None if positions is None else float(positions[i])
-            if t is None:
+            if positions is None:
                 pixels = _render(rng, ds.size, meta["fitz_true"], meta["age_true"], meta["diagnosis"], derm)
             else:
-                pixels = _render_void_path(rng, ds.size, meta["fitz_true"], t)
+                pixels = _render_void_path(rng, ds.size, meta["fitz_true"], float(positions[i]))
             data = _jpeg(pixels, int(rng.integers(88, 96)))
-            recs[slug].append(_Rec(slug, data, ".jpg", _decode(data), meta, pristine=True, void_path=t))
+            recs[slug].append(_Rec(slug, data, ".jpg", _decode(data), meta, pristine=True))
             if bar:
                 bar.update()
 
@@ -989,8 +987,7 @@ def generate_atlas(out_dir: Path, *, scale: float = 1.0, seed: int = 7, progress
         crng = np.random.default_rng([seed, 4, di])
         plan = sorted(copies[slug], key=lambda t: t[0].sources == (slug,))
         for cs, n in plan:
-            pool = [r for s in cs.sources for r in recs[s]
-                    if r.pristine and r.copy_of is None and not r.used_as_source]
+            pool = [r for s in cs.sources for r in recs[s] if r.pristine and r.copy_of is None and not r.used_as_source]
             if len(pool) < n:  # small scale: allow re-use, then exact copies as sources
                 pool = [r for s in cs.sources for r in recs[s] if r.pristine]
             idx = crng.choice(len(pool), size=min(n, len(pool)), replace=False)

@@ -1,8 +1,9 @@
 """What the synthetic atlas plants: datasets, demographics and the copy plan.
 
 Pure data, read by :mod:`skinmap.synth`. Counts are given at ``scale=1.0``
-(the demo: 1,842 images, 2,142 with the planted void); each count is multiplied by the scale and kept at
-or above its minimum, so every planted feature still exists at small scale.
+(the demo: 1,842 images, 2,142 with the planted void); each count is
+multiplied by the scale and kept at or above its minimum, so every planted
+feature still exists at small scale.
 """
 
 from __future__ import annotations
